@@ -1,0 +1,53 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"time"
+
+	"github.com/idpmock/idpmock/mock"
+	"github.com/idpmock/idpmock/mock/server"
+)
+
+func serve(ctx context.Context, args []string, stderr io.Writer) error {
+	started := time.Now()
+	fs := flag.NewFlagSet("idpmock serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var cfg server.Config
+	fs.StringVar(&cfg.Addr, "addr", "127.0.0.1:4010", "listen address (use 0.0.0.0:4010 to accept other hosts)")
+	fixturesDir := fs.String("fixtures", "", "fixtures directory (one folder per vendor) replacing the embedded fixtures")
+	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
+	logFormat := fs.String("log-format", "text", "log format: text or json")
+	fs.BoolVar(&cfg.Strict, "strict", false, "validate every response against the spec; a violation becomes a 500")
+	fs.BoolVar(&cfg.CORS, "cors", true, "answer CORS preflights and echo the Origin, with credentials")
+	fs.Int64Var(&cfg.BodyLimit, "body-limit", 1<<20, "largest request body in bytes (413 past it)")
+	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "how long in-flight requests may drain on SIGTERM")
+	var vendors mock.Config
+	vendors.RegisterFlags(fs)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	log, err := newLogger(stderr, *logLevel, *logFormat)
+	if err != nil {
+		return err
+	}
+	cfg.Log = log
+	if *fixturesDir != "" {
+		st, err := os.Stat(*fixturesDir)
+		if err != nil || !st.IsDir() {
+			return fmt.Errorf("--fixtures %q: not a directory", *fixturesDir)
+		}
+		cfg.Fixtures = os.DirFS(*fixturesDir)
+	}
+	srv, err := server.New(ctx, cfg, mock.Vendors(vendors)...)
+	if err != nil {
+		return err
+	}
+	return srv.Run(ctx, func(addr net.Addr) {
+		log.Info("ready", "addr", addr.String(), "startup", time.Since(started).String())
+	})
+}

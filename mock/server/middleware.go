@@ -1,0 +1,229 @@
+package server
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"time"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/labstack/echo/v4"
+
+	"github.com/idpmock/idpmock/mock/problem"
+)
+
+// Context keys the server sets on every vendor request.
+const (
+	// KeyOperation holds the matched operationId.
+	KeyOperation = "idpmock.operation"
+	// KeyProblem holds the validation problem, if the request failed validation.
+	KeyProblem = "idpmock.problem"
+)
+
+// recoverPanics turns a handler panic into the vendor's 500, so one bad
+// request never takes the server down or drops the connection.
+func (s *Server) recoverPanics(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) (err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				if r == http.ErrAbortHandler {
+					panic(r) // deliberate connection drop
+				}
+				s.cfg.Log.Error("handler panic", "panic", fmt.Sprint(r), "path", c.Request().URL.Path, "stack", string(debug.Stack()))
+				err = &problem.Problem{Kind: problem.Internal, Message: "internal error", Err: fmt.Errorf("panic: %v", r)}
+			}
+		}()
+		return next(c)
+	}
+}
+
+func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		start := time.Now()
+		err := next(c)
+		if err != nil {
+			s.handleError(err, c)
+		}
+		status := c.Response().Status
+		lvl := slog.LevelDebug
+		if status >= 500 {
+			lvl = slog.LevelError
+		}
+		if s.cfg.Log.Enabled(c.Request().Context(), lvl) {
+			op, _ := c.Get(KeyOperation).(string)
+			s.cfg.Log.Log(c.Request().Context(), lvl, "request",
+				"method", c.Request().Method, "path", c.Request().URL.Path, "operation", op,
+				"status", status, "duration", time.Since(start))
+		}
+		return nil
+	}
+}
+
+// validateRequests checks each vendor request against the vendor's spec
+// before the generated handler sees it, and in strict mode checks the
+// response on its way out.
+func (s *Server) validateRequests(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		req := c.Request()
+		m := s.owner(req.URL.Path)
+		if m == nil {
+			return next(c)
+		}
+		route := m.validator.Route(req.Method, c.Path())
+		if route == nil {
+			return next(c) // unknown path or method: Echo's 404/405, in vendor format
+		}
+		c.Set(KeyOperation, route.Operation.OperationID)
+		if req.ContentLength > s.cfg.BodyLimit {
+			return problem.New(problem.TooLarge, "request body is larger than %d bytes", s.cfg.BodyLimit)
+		}
+		if req.Body != nil && req.Body != http.NoBody {
+			req.Body = http.MaxBytesReader(c.Response(), req.Body, s.cfg.BodyLimit)
+		}
+		if n, ok := m.vendor.(RequestNormalizer); ok {
+			n.NormalizeRequest(req)
+		}
+		names, values := c.ParamNames(), c.ParamValues()
+		params := make(map[string]string, len(names))
+		for i, n := range names {
+			if i < len(values) {
+				params[n] = values[i]
+			}
+		}
+		in, p := m.validator.Request(req.Context(), req, route, params)
+		if p != nil {
+			var mbe *http.MaxBytesError
+			if errors.As(p.Err, &mbe) {
+				p = problem.New(problem.TooLarge, "request body is larger than %d bytes", s.cfg.BodyLimit)
+			}
+			c.Set(KeyProblem, p)
+		}
+		if !s.cfg.Strict {
+			if p != nil {
+				return p
+			}
+			return next(c)
+		}
+
+		// Strict: capture the whole answer, check it, then send it.
+		real := c.Response().Writer
+		rec := &recorder{header: http.Header{}}
+		c.Response().Writer = rec
+		var err error
+		if p != nil {
+			err = p
+		} else {
+			err = next(c)
+		}
+		if err != nil {
+			s.handleError(err, c)
+		}
+		c.Response().Writer = real
+		status := rec.status
+		if status == 0 {
+			status = http.StatusOK
+		}
+		if declared(route.Operation, status) {
+			if vp := m.validator.Response(req.Context(), in, status, rec.header, rec.body.Bytes()); vp != nil {
+				s.cfg.Log.Error("strict mode: response breaks the spec", "operation", route.Operation.OperationID, "status", status, "problem", vp.Error())
+				c.Response().Committed = false
+				c.Response().Header().Del("Content-Type")
+				c.Response().Header().Del("Content-Length")
+				if werr := m.vendor.WriteError(c, vp); werr != nil {
+					return werr
+				}
+				return nil
+			}
+		}
+		for k, vs := range rec.header {
+			real.Header()[k] = vs
+		}
+		real.WriteHeader(status)
+		_, _ = real.Write(rec.body.Bytes())
+		return nil
+	}
+}
+
+// declared reports whether strict mode should check a response: success
+// statuses always (an undeclared one is a violation), error statuses only
+// when the operation documents them, since generic layers (413, 405) may
+// answer with statuses a spec need not list.
+func declared(op *openapi3.Operation, status int) bool {
+	if status < 400 || op.Responses == nil {
+		return true
+	}
+	return op.Responses.Status(status) != nil || op.Responses.Default() != nil
+}
+
+type recorder struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (r *recorder) Header() http.Header { return r.header }
+func (r *recorder) WriteHeader(code int) {
+	if r.status == 0 {
+		r.status = code
+	}
+}
+func (r *recorder) Write(b []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	return r.body.Write(b)
+}
+
+// handleError renders any error in the owning vendor's format.
+func (s *Server) handleError(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	p := toProblem(err)
+	if p.Kind == problem.Internal {
+		s.cfg.Log.Error("internal error", "path", c.Request().URL.Path, "err", err)
+	}
+	if m := s.owner(c.Request().URL.Path); m != nil {
+		if werr := m.vendor.WriteError(c, p); werr != nil {
+			s.cfg.Log.Error("writing vendor error", "err", werr)
+		}
+		return
+	}
+	_ = c.JSON(p.Status(), map[string]any{"message": p.Message, "issues": p.Issues})
+}
+
+func toProblem(err error) *problem.Problem {
+	var p *problem.Problem
+	if errors.As(err, &p) {
+		return p
+	}
+	var he *echo.HTTPError
+	if errors.As(err, &he) {
+		msg := fmt.Sprint(he.Message)
+		switch he.Code {
+		case http.StatusNotFound:
+			return &problem.Problem{Kind: problem.NotFound, Message: "no operation at this path", Err: err}
+		case http.StatusMethodNotAllowed:
+			return &problem.Problem{Kind: problem.MethodNotAllowed, Message: "method not allowed", Err: err}
+		case http.StatusRequestEntityTooLarge:
+			return &problem.Problem{Kind: problem.TooLarge, Message: msg, Err: err}
+		case http.StatusUnsupportedMediaType:
+			return &problem.Problem{Kind: problem.UnsupportedMediaType, Message: msg, Err: err}
+		case http.StatusUnauthorized:
+			return &problem.Problem{Kind: problem.Unauthenticated, Message: msg, Err: err}
+		case http.StatusBadRequest:
+			return &problem.Problem{Kind: problem.Invalid, Message: msg, Issues: []problem.Issue{{In: "request", Message: msg}}, Err: err}
+		}
+		if he.Code >= 400 && he.Code < 500 {
+			return &problem.Problem{Kind: problem.Invalid, Message: msg, Err: err}
+		}
+	}
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return problem.New(problem.TooLarge, "request body is larger than %d bytes", mbe.Limit)
+	}
+	return &problem.Problem{Kind: problem.Internal, Message: "internal error", Err: err}
+}

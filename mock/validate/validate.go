@@ -1,0 +1,321 @@
+// Package validate checks requests (and, in strict mode, responses) against
+// a vendor's OpenAPI document with kin-openapi, and turns kin-openapi's
+// errors into vendor-neutral problems. Routes are looked up by the pattern
+// Echo already matched, so the spec is never re-routed per request.
+package validate
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+
+	"github.com/idpmock/idpmock/mock/problem"
+)
+
+// Validator validates requests of one OpenAPI document.
+type Validator struct {
+	doc    *openapi3.T
+	routes map[string]*routers.Route // "METHOD /echo/:path" → route
+	opts   *openapi3filter.Options
+	// ops lists every operation, for "nearest operation" hints.
+	ops []*routers.Route
+}
+
+// New prepares a validator for doc mounted under basePath ("/v1" or "").
+func New(doc *openapi3.T, basePath string) (*Validator, error) {
+	if err := doc.Validate(context.Background()); err != nil {
+		return nil, fmt.Errorf("openapi document invalid: %w", err)
+	}
+	opts := &openapi3filter.Options{
+		MultiError:         true,
+		KeepValidatedValue: true,
+		AuthenticationFunc: BearerPresent,
+	}
+	// uuid is not checked by default; the specs rely on it for ids.
+	doc.SetStringFormatValidator("uuid", openapi3.NewRegexpFormatValidator(openapi3.FormatOfStringForUUIDOfRFC4122))
+	opts.SchemaValidationOptions = append(opts.SchemaValidationOptions, doc.GetSchemaValidationOptions()...)
+	v := &Validator{doc: doc, routes: map[string]*routers.Route{}, opts: opts}
+	for p, item := range doc.Paths.Map() {
+		for method, op := range item.Operations() {
+			r := &routers.Route{Spec: doc, Path: p, PathItem: item, Method: method, Operation: op}
+			v.routes[method+" "+basePath+EchoPath(p)] = r
+			v.ops = append(v.ops, r)
+		}
+	}
+	sort.Slice(v.ops, func(i, j int) bool {
+		if v.ops[i].Path != v.ops[j].Path {
+			return v.ops[i].Path < v.ops[j].Path
+		}
+		return v.ops[i].Method < v.ops[j].Method
+	})
+	return v, nil
+}
+
+// EchoPath turns an OpenAPI path template into Echo's (":name" params), the
+// form oapi-codegen registers routes with.
+func EchoPath(p string) string {
+	var b strings.Builder
+	for {
+		i := strings.IndexByte(p, '{')
+		if i < 0 {
+			b.WriteString(p)
+			return b.String()
+		}
+		j := strings.IndexByte(p[i:], '}')
+		if j < 0 {
+			b.WriteString(p)
+			return b.String()
+		}
+		b.WriteString(p[:i])
+		b.WriteByte(':')
+		b.WriteString(p[i+1 : i+j])
+		p = p[i+j+1:]
+	}
+}
+
+// Route returns the operation Echo matched, by method and route pattern.
+func (v *Validator) Route(method, echoPath string) *routers.Route {
+	return v.routes[method+" "+echoPath]
+}
+
+// Operations lists every operation of the document.
+func (v *Validator) Operations() []*routers.Route { return v.ops }
+
+// Request validates req against route. params are the raw path values Echo
+// extracted. On success it returns the input, which strict mode reuses to
+// validate the response.
+func (v *Validator) Request(ctx context.Context, req *http.Request, route *routers.Route, params map[string]string) (*openapi3filter.RequestValidationInput, *problem.Problem) {
+	for k, raw := range params {
+		if s, err := url.PathUnescape(raw); err == nil {
+			params[k] = s
+		}
+	}
+	in := &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route, Options: v.opts}
+	if err := openapi3filter.ValidateRequest(ctx, in); err != nil {
+		return in, Problem(err)
+	}
+	return in, nil
+}
+
+// Response validates a response the mock is about to send (strict mode).
+func (v *Validator) Response(ctx context.Context, in *openapi3filter.RequestValidationInput, status int, header http.Header, body []byte) *problem.Problem {
+	rin := &openapi3filter.ResponseValidationInput{
+		RequestValidationInput: in,
+		Status:                 status,
+		Header:                 header,
+		Options: &openapi3filter.Options{
+			MultiError:              true,
+			IncludeResponseStatus:   true,
+			SchemaValidationOptions: v.opts.SchemaValidationOptions,
+		},
+	}
+	rin.SetBodyBytes(body)
+	if err := openapi3filter.ValidateResponse(ctx, rin); err != nil {
+		p := Problem(err)
+		p.Kind = problem.Internal
+		p.Message = fmt.Sprintf("the mock's own %d response to %s breaks the spec: %s", status, in.Route.Operation.OperationID, p.Message)
+		return p
+	}
+	return nil
+}
+
+// errNoBearer marks a request without a usable bearer credential.
+var errNoBearer = errors.New("missing or malformed Authorization header, expected \"Bearer <token>\"")
+
+// BearerPresent is the mock's authentication: any non-empty bearer token is
+// accepted, since the mock cannot check a vendor's signatures.
+func BearerPresent(_ context.Context, in *openapi3filter.AuthenticationInput) error {
+	s := in.SecurityScheme
+	h := in.RequestValidationInput.Request.Header
+	switch {
+	case s.Type == "http" && strings.EqualFold(s.Scheme, "bearer"), s.Type == "oauth2", s.Type == "openIdConnect":
+		scheme, tok, ok := strings.Cut(h.Get("Authorization"), " ")
+		if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(tok) == "" {
+			return errNoBearer
+		}
+		return nil
+	case s.Type == "apiKey":
+		var present bool
+		switch s.In {
+		case "header":
+			present = h.Get(s.Name) != ""
+		case "query":
+			present = in.RequestValidationInput.Request.URL.Query().Has(s.Name)
+		case "cookie":
+			_, err := in.RequestValidationInput.Request.Cookie(s.Name)
+			present = err == nil
+		}
+		if !present {
+			return fmt.Errorf("missing credential %q in %s", s.Name, s.In)
+		}
+		return nil
+	}
+	return nil
+}
+
+// Problem converts a kin-openapi validation error to a problem.
+func Problem(err error) *problem.Problem {
+	p := &problem.Problem{Kind: problem.Invalid, Err: err}
+	collect(p, err)
+	if p.Message == "" {
+		if len(p.Issues) > 0 {
+			p.Message = p.Issues[0].Message
+		} else {
+			p.Message = err.Error()
+		}
+	}
+	return p
+}
+
+func collect(p *problem.Problem, err error) {
+	// Only a top-level MultiError is a list of findings; one nested in a
+	// RequestError belongs to that request part and is handled there.
+	if multi, ok := err.(openapi3.MultiError); ok {
+		for _, e := range multi {
+			collect(p, e)
+		}
+		return
+	}
+	var sec *openapi3filter.SecurityRequirementsError
+	if errors.As(err, &sec) {
+		// Authentication outranks whatever else was wrong with the request.
+		p.Kind = problem.Unauthenticated
+		p.Message = errNoBearer.Error()
+		for _, e := range sec.Errors {
+			if e != nil && !errors.Is(e, errNoBearer) {
+				p.Message = e.Error()
+			}
+		}
+		p.Issues = []problem.Issue{{In: "header", Field: "Authorization", Rule: "security", Message: p.Message}}
+		return
+	}
+	var re *openapi3filter.RequestError
+	if errors.As(err, &re) {
+		if p.Kind == problem.Unauthenticated {
+			return
+		}
+		collectRequest(p, re)
+		return
+	}
+	var re2 *openapi3filter.ResponseError
+	if errors.As(err, &re2) {
+		in := "response"
+		if re2.Err == nil {
+			p.Issues = append(p.Issues, problem.Issue{In: in, Message: re2.Reason})
+			return
+		}
+		if !addSchemaIssues(p, in, "", re2.Err) {
+			p.Issues = append(p.Issues, problem.Issue{In: in, Message: strings.TrimSpace(re2.Reason + ": " + re2.Err.Error())})
+		}
+		return
+	}
+	if !addSchemaIssues(p, "body", "", err) {
+		p.Issues = append(p.Issues, problem.Issue{In: "body", Message: err.Error()})
+	}
+}
+
+func collectRequest(p *problem.Problem, re *openapi3filter.RequestError) {
+	if re.Parameter != nil {
+		in, name := re.Parameter.In, re.Parameter.Name
+		switch {
+		case errors.Is(re.Err, openapi3filter.ErrInvalidRequired):
+			p.Issues = append(p.Issues, problem.Issue{In: in, Field: name, Rule: "required", Message: fmt.Sprintf("%s parameter %q is required", in, name)})
+		case re.Err != nil && addSchemaIssues(p, in, name, re.Err):
+		default:
+			msg := re.Reason
+			if re.Err != nil {
+				msg = strings.TrimPrefix(strings.TrimSpace(msg+" "+re.Err.Error()), " ")
+			}
+			p.Issues = append(p.Issues, problem.Issue{In: in, Field: name, Rule: "format", Message: fmt.Sprintf("%s parameter %q: %s", in, name, msg)})
+		}
+		return
+	}
+	// Request body.
+	switch {
+	case strings.HasPrefix(re.Reason, "header Content-Type has unexpected value"):
+		p.Kind = problem.UnsupportedMediaType
+		p.Message = "Content-Type " + strings.TrimSpace(strings.TrimPrefix(re.Reason, "header Content-Type has unexpected value")) + " is not supported by this operation"
+		p.Issues = append(p.Issues, problem.Issue{In: "header", Field: "Content-Type", Rule: "mediaType", Message: p.Message})
+	case errors.Is(re.Err, openapi3filter.ErrInvalidRequired):
+		p.Issues = append(p.Issues, problem.Issue{In: "body", Rule: "required", Message: "request body is required"})
+	case re.Reason == "failed to decode request body":
+		var pe *openapi3filter.ParseError
+		msg := "request body is not valid JSON"
+		if errors.As(re.Err, &pe) {
+			if pe.Cause != nil {
+				msg += ": " + pe.Cause.Error()
+			} else if pe.Reason != "" {
+				msg += ": " + pe.Reason
+			}
+		} else if re.Err != nil && strings.Contains(re.Err.Error(), "unsupported content type") {
+			p.Kind = problem.UnsupportedMediaType
+			msg = re.Err.Error()
+		}
+		p.Issues = append(p.Issues, problem.Issue{In: "body", Rule: "json", Message: msg})
+	case re.Err != nil && addSchemaIssues(p, "body", "", re.Err):
+	default:
+		msg := re.Reason
+		if re.Err != nil {
+			msg += ": " + re.Err.Error()
+		}
+		p.Issues = append(p.Issues, problem.Issue{In: "body", Message: msg})
+	}
+}
+
+// addSchemaIssues adds one issue per schema error in err; false if none.
+func addSchemaIssues(p *problem.Problem, in, param string, err error) bool {
+	if multi, ok := err.(openapi3.MultiError); ok {
+		added := false
+		for _, e := range multi {
+			if addSchemaIssues(p, in, param, e) {
+				added = true
+			}
+		}
+		return added
+	}
+	var se *openapi3.SchemaError
+	if !errors.As(err, &se) {
+		return false
+	}
+	// oneOf/anyOf failures carry the more useful cause inside.
+	if se.Origin != nil && (se.SchemaField == "oneOf" || se.SchemaField == "anyOf") {
+		var inner *openapi3.SchemaError
+		if errors.As(se.Origin, &inner) && len(inner.JSONPointer()) > len(se.JSONPointer()) {
+			se = inner
+		}
+	}
+	field := strings.Join(se.JSONPointer(), ".")
+	if param != "" {
+		field = strings.TrimSuffix(param+"."+field, ".")
+	}
+	msg := se.Reason
+	if field != "" {
+		msg = fmt.Sprintf("%s: %s", field, se.Reason)
+	}
+	p.Issues = append(p.Issues, problem.Issue{In: in, Field: field, Rule: se.SchemaField, Message: msg})
+	return true
+}
+
+// Body returns the request body bytes kin-openapi left re-readable.
+func Body(req *http.Request) []byte {
+	if req.GetBody == nil {
+		return nil
+	}
+	rc, err := req.GetBody()
+	if err != nil {
+		return nil
+	}
+	defer rc.Close()
+	var b bytes.Buffer
+	_, _ = b.ReadFrom(rc)
+	return b.Bytes()
+}
