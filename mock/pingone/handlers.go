@@ -1,0 +1,435 @@
+package pingone
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"mime"
+	"slices"
+	"time"
+
+	"github.com/google/uuid"
+
+	gen "github.com/idpmock/idpmock/gen/pingone"
+	"github.com/idpmock/idpmock/mock/problem"
+	"github.com/idpmock/idpmock/mock/state"
+)
+
+const logoutMediaType = "application/vnd.pingidentity.sso.session.logout"
+
+// --- environment endpoint: by ID ---
+
+func (v *Vendor) CreateSession(ctx context.Context, req gen.CreateSessionRequestObject) (gen.CreateSessionResponseObject, error) {
+	if err := v.checkEnv(req.EnvID); err != nil {
+		return nil, err
+	}
+	in, err := fromSessionRequest(req.Body)
+	if err != nil {
+		return nil, err
+	}
+	if err := v.checkUser(req.EnvID, in.userID); err != nil {
+		return nil, err
+	}
+	info := infoFrom(ctx)
+	now := v.clock.Now()
+	s := &session{ID: uuid.New(), EnvID: req.EnvID, CreatedAt: now, Seq: v.seq.Add(1)}
+	apply(s, in, info, now)
+
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if in.token != nil {
+		if err := v.claimToken(ctx, s.EnvID, *in.token, s.ID, now); err != nil {
+			return nil, err
+		}
+		s.Token = *in.token
+	}
+	if err := v.sessions.Create(ctx, s); err != nil {
+		return nil, err
+	}
+	if err := v.enforceUserCap(ctx, s.EnvID, s.UserID); err != nil {
+		return nil, err
+	}
+	return gen.CreateSession201JSONResponse(s.render(info.base, sessionURL(info.base, s))), nil
+}
+
+func (v *Vendor) ReadSession(ctx context.Context, req gen.ReadSessionRequestObject) (gen.ReadSessionResponseObject, error) {
+	s, err := v.live(ctx, req.EnvID, req.SessionID)
+	if err != nil {
+		return nil, err
+	}
+	base := infoFrom(ctx).base
+	return gen.ReadSession200JSONResponse{SessionJSONResponse: gen.SessionJSONResponse(s.render(base, sessionURL(base, s)))}, nil
+}
+
+func (v *Vendor) UpdateSession(ctx context.Context, req gen.UpdateSessionRequestObject) (gen.UpdateSessionResponseObject, error) {
+	in, err := fromUpdateRequest(req.Body)
+	if err != nil {
+		return nil, err
+	}
+	s, err := v.update(ctx, req.EnvID, req.SessionID, in)
+	if err != nil {
+		return nil, err
+	}
+	base := infoFrom(ctx).base
+	return gen.UpdateSession200JSONResponse(s.render(base, sessionURL(base, s))), nil
+}
+
+func (v *Vendor) ResetSession(ctx context.Context, req gen.ResetSessionRequestObject) (gen.ResetSessionResponseObject, error) {
+	if err := checkLogoutRequest(ctx, req.Body); err != nil {
+		return nil, err
+	}
+	s, err := v.live(ctx, req.EnvID, req.SessionID)
+	if err != nil {
+		return nil, err
+	}
+	if err := v.signOut(ctx, s); err != nil {
+		return nil, err
+	}
+	return gen.ResetSession204Response{}, nil
+}
+
+// --- environment endpoint: by session token (ST cookie) ---
+
+func (v *Vendor) ReadSessionByToken(ctx context.Context, req gen.ReadSessionByTokenRequestObject) (gen.ReadSessionByTokenResponseObject, error) {
+	s, err := v.byToken(ctx, req.EnvID, req.Params.ST)
+	if err != nil {
+		return nil, err
+	}
+	base := infoFrom(ctx).base
+	return gen.ReadSessionByToken200JSONResponse{SessionJSONResponse: gen.SessionJSONResponse(s.render(base, sessionURL(base, s)))}, nil
+}
+
+func (v *Vendor) UpdateSessionByToken(ctx context.Context, req gen.UpdateSessionByTokenRequestObject) (gen.UpdateSessionByTokenResponseObject, error) {
+	in, err := fromSessionRequest(req.Body)
+	if err != nil {
+		return nil, err
+	}
+	cur, err := v.byToken(ctx, req.EnvID, req.Params.ST)
+	if err != nil {
+		return nil, err
+	}
+	s, err := v.update(ctx, req.EnvID, cur.ID, in)
+	if err != nil {
+		return nil, err
+	}
+	base := infoFrom(ctx).base
+	return gen.UpdateSessionByToken200JSONResponse{SessionJSONResponse: gen.SessionJSONResponse(s.render(base, sessionURL(base, s)))}, nil
+}
+
+func (v *Vendor) ResetSessionByToken(ctx context.Context, req gen.ResetSessionByTokenRequestObject) (gen.ResetSessionByTokenResponseObject, error) {
+	if err := checkLogoutRequest(ctx, req.Body); err != nil {
+		return nil, err
+	}
+	s, err := v.byToken(ctx, req.EnvID, req.Params.ST)
+	if err != nil {
+		return nil, err
+	}
+	if err := v.signOut(ctx, s); err != nil {
+		return nil, err
+	}
+	return gen.ResetSessionByToken204Response{}, nil
+}
+
+func (v *Vendor) DeleteSessionByToken(ctx context.Context, req gen.DeleteSessionByTokenRequestObject) (gen.DeleteSessionByTokenResponseObject, error) {
+	s, err := v.byToken(ctx, req.EnvID, req.Params.ST)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := v.sessions.Delete(ctx, s.ID.String()); err != nil {
+		return nil, storeError(err)
+	}
+	return gen.DeleteSessionByToken204Response{}, nil
+}
+
+// --- users endpoint ---
+
+func (v *Vendor) ReadUserSessions(ctx context.Context, req gen.ReadUserSessionsRequestObject) (gen.ReadUserSessionsResponseObject, error) {
+	if err := v.checkUserEndpoint(req.EnvID, req.UserID); err != nil {
+		return nil, err
+	}
+	list, err := v.userSessions(ctx, req.EnvID, req.UserID)
+	if err != nil {
+		return nil, err
+	}
+	base := infoFrom(ctx).base
+	var out gen.ReadUserSessions200JSONResponse
+	out.UnderscoreLinks.Self.Href = base + "/environments/" + req.EnvID.String() + "/users/" + req.UserID.String() + "/sessions"
+	out.UnderscoreEmbedded.Sessions = make([]gen.Session, 0, len(list))
+	for _, s := range list {
+		out.UnderscoreEmbedded.Sessions = append(out.UnderscoreEmbedded.Sessions, s.render(base, userSessionURL(base, s)))
+	}
+	n := len(list)
+	out.Count, out.Size = &n, &n
+	return out, nil
+}
+
+func (v *Vendor) ReadUserSession(ctx context.Context, req gen.ReadUserSessionRequestObject) (gen.ReadUserSessionResponseObject, error) {
+	s, err := v.ofUser(ctx, req.EnvID, req.UserID, req.SessionID)
+	if err != nil {
+		return nil, err
+	}
+	base := infoFrom(ctx).base
+	return gen.ReadUserSession200JSONResponse(s.render(base, userSessionURL(base, s))), nil
+}
+
+func (v *Vendor) DeleteUserSession(ctx context.Context, req gen.DeleteUserSessionRequestObject) (gen.DeleteUserSessionResponseObject, error) {
+	s, err := v.ofUser(ctx, req.EnvID, req.UserID, req.SessionID)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := v.sessions.Delete(ctx, s.ID.String()); err != nil {
+		return nil, storeError(err)
+	}
+	return gen.DeleteUserSession204Response{}, nil
+}
+
+// --- lookups ---
+
+// checkEnv enforces KnownEnvironmentsOnly: PingOne answers 403, not 404,
+// for an environment that does not exist.
+func (v *Vendor) checkEnv(env uuid.UUID) error {
+	if v.opts.KnownEnvironmentsOnly && !v.seed.Load().envs[env] {
+		return errForbidden()
+	}
+	return nil
+}
+
+// checkUser rejects, when only fixture environments are served, a user.id
+// that is not one of the environment's users.
+func (v *Vendor) checkUser(env, user uuid.UUID) error {
+	if !v.opts.KnownEnvironmentsOnly || user == uuid.Nil {
+		return nil
+	}
+	if e, ok := v.seed.Load().users[user]; !ok || e != env {
+		return errInvalid(gen.INVALIDVALUE, "user.id", "The user does not exist in this environment.", nil)
+	}
+	return nil
+}
+
+// checkUserEndpoint is checkEnv plus, in the same mode, an unknown user
+// being 404 like any unknown resource.
+func (v *Vendor) checkUserEndpoint(env, user uuid.UUID) error {
+	if err := v.checkEnv(env); err != nil {
+		return err
+	}
+	if v.opts.KnownEnvironmentsOnly {
+		if e, ok := v.seed.Load().users[user]; !ok || e != env {
+			return errNotFound()
+		}
+	}
+	return nil
+}
+
+// live finds an unexpired session of env by ID: the environment endpoint
+// acts only on existing, unexpired sessions.
+func (v *Vendor) live(ctx context.Context, env, id uuid.UUID) (*session, error) {
+	if err := v.checkEnv(env); err != nil {
+		return nil, err
+	}
+	s, err := v.sessions.Get(ctx, id.String())
+	if err != nil {
+		return nil, storeError(err)
+	}
+	if s.EnvID != env || s.Expired(v.clock.Now()) {
+		return nil, errNotFound()
+	}
+	return s, nil
+}
+
+// byToken finds an unexpired session of env by the ST cookie. A missing
+// cookie is answered like an unknown one: 404.
+func (v *Vendor) byToken(ctx context.Context, env uuid.UUID, token *string) (*session, error) {
+	if err := v.checkEnv(env); err != nil {
+		return nil, err
+	}
+	if token == nil || *token == "" {
+		return nil, errNotFound()
+	}
+	found, err := v.sessions.Lookup(ctx, indexToken, tokenKey(env, *token))
+	if err != nil {
+		return nil, storeError(err)
+	}
+	now := v.clock.Now()
+	for _, s := range found {
+		if !s.Expired(now) {
+			return s, nil
+		}
+	}
+	return nil, errNotFound()
+}
+
+// ofUser finds a session of the user, expired or not.
+func (v *Vendor) ofUser(ctx context.Context, env, user, id uuid.UUID) (*session, error) {
+	if err := v.checkUserEndpoint(env, user); err != nil {
+		return nil, err
+	}
+	s, err := v.sessions.Get(ctx, id.String())
+	if err != nil {
+		return nil, storeError(err)
+	}
+	if s.EnvID != env || s.UserID != user {
+		return nil, errNotFound()
+	}
+	return s, nil
+}
+
+// userSessions lists a user's sessions, newest first.
+func (v *Vendor) userSessions(ctx context.Context, env, user uuid.UUID) ([]*session, error) {
+	list, err := v.sessions.Lookup(ctx, indexUser, userKey(env, user))
+	if err != nil {
+		return nil, storeError(err)
+	}
+	slices.SortFunc(list, func(a, b *session) int {
+		if c := b.CreatedAt.Compare(a.CreatedAt); c != 0 {
+			return c
+		}
+		switch {
+		case a.Seq > b.Seq:
+			return -1
+		case a.Seq < b.Seq:
+			return 1
+		}
+		return 0
+	})
+	return list, nil
+}
+
+// --- writes ---
+
+// update applies in to the unexpired session id of env.
+func (v *Vendor) update(ctx context.Context, env, id uuid.UUID, in input) (*session, error) {
+	if err := v.checkUser(env, in.userID); err != nil {
+		return nil, err
+	}
+	info := infoFrom(ctx)
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if _, err := v.live(ctx, env, id); err != nil {
+		return nil, err
+	}
+	now := v.clock.Now()
+	if in.token != nil {
+		if err := v.claimToken(ctx, env, *in.token, id, now); err != nil {
+			return nil, err
+		}
+	}
+	s, err := v.sessions.Update(ctx, id.String(), func(s *session) (*session, error) {
+		apply(s, in, info, now)
+		if in.token != nil {
+			s.Token = *in.token
+		}
+		return s, nil
+	})
+	if err != nil {
+		return nil, storeError(err)
+	}
+	if err := v.enforceUserCap(ctx, s.EnvID, s.UserID); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// signOut resets authentication: the session stays (same id and token) but
+// its sign-on is gone, so the user must authenticate again.
+func (v *Vendor) signOut(ctx context.Context, s *session) error {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	_, err := v.sessions.Update(ctx, s.ID.String(), func(s *session) (*session, error) {
+		s.SignOn = nil
+		return s, nil
+	})
+	return storeError(err)
+}
+
+// claimToken makes token usable by session id: tokens are unique in an
+// environment among live sessions; an expired holder loses it. Callers hold v.mu.
+func (v *Vendor) claimToken(ctx context.Context, env uuid.UUID, token string, id uuid.UUID, now time.Time) error {
+	holders, err := v.sessions.Lookup(ctx, indexToken, tokenKey(env, token))
+	if err != nil {
+		return storeError(err)
+	}
+	for _, h := range holders {
+		if h.ID == id {
+			continue
+		}
+		if !h.Expired(now) {
+			return errInvalid(gen.UNIQUENESSVIOLATION, "token", "Another session of this environment already uses this token.", nil)
+		}
+		if _, err := v.sessions.Update(ctx, h.ID.String(), func(s *session) (*session, error) {
+			s.Token = ""
+			return s, nil
+		}); err != nil && !errors.Is(err, state.ErrNotFound) {
+			return storeError(err)
+		}
+	}
+	return nil
+}
+
+// enforceUserCap keeps a user's newest sessions only. Callers hold v.mu.
+func (v *Vendor) enforceUserCap(ctx context.Context, env, user uuid.UUID) error {
+	if user == uuid.Nil {
+		return nil
+	}
+	list, err := v.userSessions(ctx, env, user)
+	if err != nil {
+		return err
+	}
+	for _, s := range list[min(len(list), maxSessionsPerUser):] {
+		if _, err := v.sessions.Delete(ctx, s.ID.String()); err != nil && !errors.Is(err, state.ErrNotFound) {
+			return storeError(err)
+		}
+	}
+	return nil
+}
+
+// checkLogoutRequest enforces the reset call's shape: PingOne's logout
+// media type and an empty body.
+func checkLogoutRequest(ctx context.Context, body io.Reader) error {
+	ct := infoFrom(ctx).contentType
+	mt, _, err := mime.ParseMediaType(ct)
+	if ct == "" || err != nil || mt != logoutMediaType {
+		p := &problem.Problem{Kind: problem.UnsupportedMediaType,
+			Message: "Content-Type must be " + logoutMediaType + " (got " + quote(ct) + ")"}
+		p.Err = &apiError{status: p.Status(), body: errorBody(gen.INVALIDREQUEST, msgMediaType,
+			[]gen.ErrorDetail{detail(gen.INVALIDVALUE, "Content-Type", p.Message, nil)})}
+		return p
+	}
+	if body != nil {
+		b, err := io.ReadAll(io.LimitReader(body, 1<<16))
+		if err != nil {
+			return err
+		}
+		if len(bytes.TrimSpace(b)) > 0 {
+			return fail(problem.Invalid, gen.INVALIDREQUEST, msgInvalidRequest,
+				detail(gen.INVALIDVALUE, "body", "The request body must be empty for Content-Type "+logoutMediaType+".", nil))
+		}
+	}
+	return nil
+}
+
+func quote(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return `"` + s + `"`
+}
+
+// storeError maps store failures: a missing record is PingOne's 404.
+func storeError(err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, state.ErrNotFound) {
+		return errNotFound()
+	}
+	return err
+}
+
+func sessionURL(base string, s *session) string {
+	return base + "/environments/" + s.EnvID.String() + "/sessions/" + s.ID.String()
+}
+
+func userSessionURL(base string, s *session) string {
+	return base + "/environments/" + s.EnvID.String() + "/users/" + s.UserID.String() + "/sessions/" + s.ID.String()
+}

@@ -1,0 +1,182 @@
+// Package pingone is the PingOne face of idpmock: the Sessions service and
+// the User Sessions endpoints of the PingOne Platform API, stateful, with
+// PingOne's derived fields and error bodies. It implements the strict server
+// generated in gen/pingone and plugs into mock/server as a server.Vendor.
+package pingone
+
+import (
+	"context"
+	"io/fs"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/google/uuid"
+	"github.com/labstack/echo/v4"
+
+	gen "github.com/idpmock/idpmock/gen/pingone"
+	"github.com/idpmock/idpmock/mock/clock"
+	"github.com/idpmock/idpmock/mock/server"
+	"github.com/idpmock/idpmock/mock/state"
+)
+
+const (
+	basePath          = "/v1"
+	correlationHeader = "Correlation-Id"
+	// maxSessionsPerUser is how many sessions PingOne keeps per user,
+	// expired ones included; the oldest goes first.
+	maxSessionsPerUser = 10
+	// maxLocations is how many locations a session keeps.
+	maxLocations = 5
+
+	indexToken = "token" // environment + session token
+	indexUser  = "user"  // environment + user
+)
+
+// Options tune the PingOne vendor where PingOne's behaviour is a choice.
+type Options struct {
+	// BaseURL is the absolute API base used in _links, /v1 included (for
+	// example "https://api.pingone.com/v1"). Empty: the request's own scheme
+	// and host plus /v1, so links work against the mock.
+	BaseURL string
+	// KnownEnvironmentsOnly answers 403 ACCESS_FAILED for environments that
+	// are not in the fixtures, as PingOne does for an environment that does
+	// not exist. By default any environment ID is accepted.
+	KnownEnvironmentsOnly bool
+}
+
+// Vendor serves PingOne. Create it with New or Factory.
+type Vendor struct {
+	opts  Options
+	clock clock.Clock
+	log   *slog.Logger
+	spec  *openapi3.T
+
+	// mu serialises writes that touch more than one session (token
+	// uniqueness, the per-user cap), so concurrent creates cannot race past
+	// them; single-session reads go straight to the store.
+	mu       sync.Mutex
+	sessions *state.Memory[*session]
+	seq      atomic.Uint64
+	seed     atomic.Pointer[seed]
+}
+
+var (
+	_ server.Vendor             = (*Vendor)(nil)
+	_ server.Stateful           = (*Vendor)(nil)
+	_ server.Reloader           = (*Vendor)(nil)
+	_ gen.StrictServerInterface = (*Vendor)(nil)
+)
+
+// Factory returns a server.VendorFactory for PingOne with opts.
+func Factory(opts Options) server.VendorFactory {
+	return func(d server.Deps) (server.Vendor, error) { return New(d, opts) }
+}
+
+// New builds the vendor with empty state; the server seeds it through Reset.
+func New(d server.Deps, opts Options) (*Vendor, error) {
+	spec, err := gen.GetSpec()
+	if err != nil {
+		return nil, err
+	}
+	log := d.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	clk := d.Clock
+	if clk == nil {
+		clk = clock.New()
+	}
+	opts.BaseURL = strings.TrimRight(opts.BaseURL, "/")
+	v := &Vendor{opts: opts, clock: clk, log: log.With("vendor", "pingone"), spec: spec}
+	v.sessions = state.NewMemory(func(s *session) string { return s.ID.String() },
+		state.WithIndex(state.Index[*session]{Name: indexToken, Keys: func(s *session) []string {
+			if s.Token == "" {
+				return nil
+			}
+			return []string{tokenKey(s.EnvID, s.Token)}
+		}}),
+		state.WithIndex(state.Index[*session]{Name: indexUser, Keys: func(s *session) []string {
+			if s.UserID == uuid.Nil {
+				return nil
+			}
+			return []string{userKey(s.EnvID, s.UserID)}
+		}}),
+	)
+	v.seed.Store(&seed{})
+	return v, nil
+}
+
+func tokenKey(env uuid.UUID, token string) string { return env.String() + "/" + token }
+func userKey(env, user uuid.UUID) string          { return env.String() + "/" + user.String() }
+
+// Name is the vendor's name and fixtures folder.
+func (v *Vendor) Name() string { return "pingone" }
+
+// Spec is the embedded, generated-from spec.
+func (v *Vendor) Spec() (*openapi3.T, error) { return gen.GetSpec() }
+
+// BasePath is /v1: the spec's paths carry no version prefix.
+func (v *Vendor) BasePath() string { return basePath }
+
+// Prefixes: everything under /v1 answers in PingOne's format.
+func (v *Vendor) Prefixes() []string { return []string{basePath + "/"} }
+
+// Register mounts the generated handlers under /v1.
+func (v *Vendor) Register(e *echo.Echo) {
+	h := gen.NewStrictHandler(v, []gen.StrictMiddlewareFunc{v.withRequestInfo})
+	gen.RegisterHandlersWithBaseURL(e, h, basePath)
+}
+
+// Reset drops every session and seeds again from fixtures.
+func (v *Vendor) Reset(ctx context.Context, fixtures fs.FS) error {
+	sd, sessions, err := v.loadSeed(fixtures)
+	if err != nil {
+		return err
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if err := v.sessions.Restore(sessions); err != nil {
+		return err
+	}
+	v.seed.Store(sd)
+	v.log.DebugContext(ctx, "seeded", "environments", len(sd.envs), "users", len(sd.users), "sessions", len(sessions))
+	return nil
+}
+
+// requestInfo is what handlers need from the HTTP request beyond the
+// generated request object.
+type requestInfo struct {
+	base        string // API base for _links, /v1 included
+	clientIP    string
+	contentType string
+}
+
+type infoKey struct{}
+
+// withRequestInfo hands the request's base URL, client IP and Content-Type
+// to the strict handlers (which only get a context.Context), and stamps the
+// Correlation-Id header PingOne sends on every response.
+func (v *Vendor) withRequestInfo(f gen.StrictHandlerFunc, _ string) gen.StrictHandlerFunc {
+	return func(c echo.Context, req any) (any, error) {
+		r := c.Request()
+		info := requestInfo{
+			base:        v.opts.BaseURL,
+			clientIP:    c.RealIP(),
+			contentType: r.Header.Get(echo.HeaderContentType),
+		}
+		if info.base == "" {
+			info.base = c.Scheme() + "://" + r.Host + basePath
+		}
+		c.Response().Header().Set(correlationHeader, uuid.NewString())
+		c.SetRequest(r.WithContext(context.WithValue(r.Context(), infoKey{}, info)))
+		return f(c, req)
+	}
+}
+
+func infoFrom(ctx context.Context) requestInfo {
+	info, _ := ctx.Value(infoKey{}).(requestInfo)
+	return info
+}
