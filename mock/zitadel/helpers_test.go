@@ -1,0 +1,166 @@
+package zitadel_test
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/idpmock/idpmock/mock/mocktest"
+	"github.com/idpmock/idpmock/mock/zitadel"
+)
+
+const (
+	bearer    = "Bearer test-token"
+	miniID    = "280310260781907970"
+	mickeyID  = "280310260781907971"
+	instance  = "69629023906488334"
+	connectSv = "/zitadel.session.v2.SessionService/"
+)
+
+func start(t *testing.T) *mocktest.Server {
+	t.Helper()
+	return mocktest.Start(t, mocktest.WithVendors(zitadel.New))
+}
+
+// reply is one HTTP answer, decoded.
+type reply struct {
+	status int
+	header http.Header
+	raw    string
+	body   map[string]any
+}
+
+// call sends body (JSON text, "" for none) with the test bearer token.
+func call(t *testing.T, srv *mocktest.Server, method, path, body string) reply {
+	t.Helper()
+	return callWith(t, srv, method, path, body, map[string]string{"Authorization": bearer})
+}
+
+func callWith(t *testing.T, srv *mocktest.Server, method, path, body string, headers map[string]string) reply {
+	t.Helper()
+	var r io.Reader
+	if body != "" {
+		r = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, srv.URL+path, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for k, v := range headers {
+		if v == "" {
+			req.Header.Del(k)
+			continue
+		}
+		req.Header.Set(k, v)
+	}
+	resp, err := srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	out := reply{status: resp.StatusCode, header: resp.Header, raw: string(raw)}
+	if len(raw) > 0 {
+		if err := json.Unmarshal(raw, &out.body); err != nil {
+			t.Fatalf("%s %s: answer is not a JSON object: %v\n%s", method, path, err, raw)
+		}
+	}
+	return out
+}
+
+// get walks a decoded body by dotted path ("session.factors.user.id");
+// numeric segments index arrays.
+func get(v any, path string) any {
+	for _, seg := range strings.Split(path, ".") {
+		switch t := v.(type) {
+		case map[string]any:
+			v = t[seg]
+		case []any:
+			i := 0
+			for _, c := range seg {
+				if c < '0' || c > '9' {
+					return nil
+				}
+				i = i*10 + int(c-'0')
+			}
+			if i >= len(t) {
+				return nil
+			}
+			v = t[i]
+		default:
+			return nil
+		}
+	}
+	return v
+}
+
+func str(v any, path string) string {
+	s, _ := get(v, path).(string)
+	return s
+}
+
+func has(v any, path string) bool {
+	parts := strings.Split(path, ".")
+	parent := v
+	if len(parts) > 1 {
+		parent = get(v, strings.Join(parts[:len(parts)-1], "."))
+	}
+	m, ok := parent.(map[string]any)
+	if !ok {
+		return false
+	}
+	_, ok = m[parts[len(parts)-1]]
+	return ok
+}
+
+func wantStatus(t *testing.T, r reply, status int) {
+	t.Helper()
+	if r.status != status {
+		t.Fatalf("status %d, want %d\n%s", r.status, status, r.raw)
+	}
+}
+
+// wantError checks a gateway error: status, numeric code, and that the
+// message contains each of parts.
+func wantError(t *testing.T, r reply, status int, code float64, parts ...string) {
+	t.Helper()
+	wantStatus(t, r, status)
+	if c, _ := r.body["code"].(float64); c != code {
+		t.Fatalf("code %v, want %v\n%s", r.body["code"], code, r.raw)
+	}
+	msg, _ := r.body["message"].(string)
+	for _, p := range parts {
+		if !strings.Contains(msg, p) {
+			t.Fatalf("message %q does not contain %q", msg, p)
+		}
+	}
+}
+
+// wantConnectError checks a Connect error: status, string code, message parts.
+func wantConnectError(t *testing.T, r reply, status int, code string, parts ...string) {
+	t.Helper()
+	wantStatus(t, r, status)
+	if c, _ := r.body["code"].(string); c != code {
+		t.Fatalf("code %v, want %q\n%s", r.body["code"], code, r.raw)
+	}
+	msg, _ := r.body["message"].(string)
+	for _, p := range parts {
+		if !strings.Contains(msg, p) {
+			t.Fatalf("message %q does not contain %q", msg, p)
+		}
+	}
+}
+
+// createMini opens a REST session for mini@mouse.com and returns its id and token.
+func createMini(t *testing.T, srv *mocktest.Server, extra string) (string, string) {
+	t.Helper()
+	body := `{"checks":{"user":{"loginName":"mini@mouse.com"}}` + extra + `}`
+	r := call(t, srv, http.MethodPost, "/v2/sessions", body)
+	wantStatus(t, r, http.StatusCreated)
+	return str(r.body, "sessionId"), str(r.body, "sessionToken")
+}

@@ -1,0 +1,550 @@
+package zitadel
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	gen "github.com/idpmock/idpmock/gen/zitadel"
+	"github.com/idpmock/idpmock/mock/clock"
+	"github.com/idpmock/idpmock/mock/state"
+)
+
+// service is the face-neutral core: the REST and Connect handlers only
+// unwrap their requests into these calls and wrap the results.
+type service struct {
+	clock clock.Clock
+	log   *slog.Logger
+
+	// mu serialises writes: a failed check must still persist the user's
+	// failed-attempt counter while the session stays untouched. Reset,
+	// Reload and RestoreState hold it too, so they never interleave with a
+	// change.
+	mu sync.Mutex
+	// inst is swapped whole by Reset and Reload while requests read it.
+	inst     atomic.Pointer[instance]
+	orgs     map[string]org
+	users    *state.Memory[*user]
+	intents  *state.Memory[*intent]
+	sessions *state.Memory[*session]
+
+	idMu      sync.Mutex
+	lastID    uint64
+	processed uint64 // instance-wide event sequence (ListDetails.processedSequence)
+}
+
+func newService(c clock.Clock, log *slog.Logger) *service {
+	s := &service{
+		clock:    c,
+		log:      log,
+		orgs:     map[string]org{},
+		users:    state.NewMemory(func(u *user) string { return u.ID }),
+		intents:  state.NewMemory(func(i *intent) string { return i.ID }),
+		sessions: state.NewMemory(func(s *session) string { return s.ID }),
+	}
+	s.inst.Store(&instance{})
+	return s
+}
+
+// nextID returns a numeric, snowflake-like id ("222430354126975533").
+func (s *service) nextID() string {
+	s.idMu.Lock()
+	defer s.idMu.Unlock()
+	ms := uint64(max(s.clock.Now().UnixMilli()-1_600_000_000_000, 0))
+	id := ms << 22
+	if id <= s.lastID {
+		id = s.lastID + 1
+	}
+	s.lastID = id
+	return strconv.FormatUint(id, 10)
+}
+
+// newToken mints an opaque session token shaped like ZITADEL's (base64url
+// without padding, 78 characters).
+func newToken() string {
+	b := make([]byte, 58)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// caller is who the bearer token belongs to: a user whose personal access
+// token it is, or the instance's default caller.
+func (s *service) caller(ctx context.Context) string {
+	tok, _ := ctx.Value(bearerKey{}).(string)
+	if tok != "" {
+		all, _ := s.users.List(ctx, func(u *user) bool { return slices.Contains(u.PersonalAccessTokens, tok) })
+		if len(all) > 0 {
+			return all[0].ID
+		}
+	}
+	return s.inst.Load().DefaultCallerID
+}
+
+type bearerKey struct{}
+
+// change collects what one Create/Set call does to a session.
+type change struct {
+	s       *session
+	now     time.Time
+	events  int
+	resp    *gen.Challenges
+	message string // PGV name of the request, for validation errors
+}
+
+// input is a Create or Set request, face-neutral.
+type input struct {
+	message    string // CreateSessionRequest or SetSessionRequest
+	checks     *gen.Checks
+	metadata   map[string]string
+	challenges *gen.RequestChallenges
+	userAgent  *gen.UserAgent
+	lifetime   *string
+	token      string // Set only: the deprecated, ignored token
+}
+
+// parsed is input after the protojson-level decoding the schema cannot do.
+type parsed struct {
+	metadata map[string][]byte
+	lifetime time.Duration
+	hasLife  bool
+}
+
+func (in *input) parse() (parsed, *zerr) {
+	var p parsed
+	if in.metadata != nil {
+		p.metadata = make(map[string][]byte, len(in.metadata))
+		for _, k := range sortedKeys(in.metadata) {
+			b, err := decodeBytes(in.metadata[k])
+			if err != nil {
+				return p, plainErr(codeInvalidArgument, "proto: invalid value for bytes field value: %q", in.metadata[k])
+			}
+			p.metadata[k] = b
+		}
+	}
+	if in.lifetime != nil {
+		d, err := parseDuration(*in.lifetime)
+		if err != nil {
+			return p, plainErr(codeInvalidArgument, "proto: %v", err)
+		}
+		if d <= 0 {
+			return p, plainErr(codeInvalidArgument, "invalid %s.Lifetime: value must be greater than 0s", in.message)
+		}
+		p.lifetime, p.hasLife = d, true
+	}
+	return p, nil
+}
+
+// create is CreateSession.
+func (s *service) create(ctx context.Context, in input) (*gen.CreateSessionResponse, *zerr) {
+	p, zerr := in.parse()
+	if zerr != nil {
+		return nil, zerr
+	}
+	checked, zerr := s.resolveUser(ctx, in.checks)
+	if zerr != nil {
+		return nil, zerr
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.clock.Now()
+	sess := &session{
+		ID: s.nextID(), Created: now, Changed: now, CreatorID: s.caller(ctx),
+		Metadata: map[string][]byte{}, UserAgent: userAgentFrom(in.userAgent),
+	}
+	c := &change{s: sess, now: now, events: 1} // session.added
+	if zerr := s.apply(ctx, c, checked, in, p); zerr != nil {
+		return nil, zerr
+	}
+	sess.TokenID = newToken()
+	c.events++ // session.token.set
+	sess.Sequence += uint64(c.events)
+	s.processed += uint64(c.events)
+	if err := s.sessions.Create(ctx, sess); err != nil {
+		return nil, storeErr(err)
+	}
+	return &gen.CreateSessionResponse{
+		Details:      s.details(sess),
+		SessionId:    strPtr(sess.ID),
+		SessionToken: strPtr(sess.TokenID),
+		Challenges:   c.resp,
+	}, nil
+}
+
+// set is SetSession; the token it is sent is ignored.
+func (s *service) set(ctx context.Context, id string, in input) (*gen.SetSessionResponse, *zerr) {
+	p, zerr := in.parse()
+	if zerr != nil {
+		return nil, zerr
+	}
+	checked, zerr := s.resolveUser(ctx, in.checks)
+	if zerr != nil {
+		return nil, zerr
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sess, err := s.sessions.Get(ctx, id)
+	if err != nil {
+		if errors.Is(err, state.ErrNotFound) {
+			return nil, errSessionNotFound()
+		}
+		return nil, storeErr(err)
+	}
+	now := s.clock.Now()
+	if sess.Terminated {
+		return nil, errSessionEnded()
+	}
+	if sess.expired(now) {
+		return nil, errSessionExpired()
+	}
+	c := &change{s: sess, now: now}
+	if zerr := s.apply(ctx, c, checked, in, p); zerr != nil {
+		return nil, zerr
+	}
+	token := in.token // nothing changed: ZITADEL echoes the request's token
+	if c.events > 0 {
+		sess.TokenID = newToken()
+		c.events++
+		token = sess.TokenID
+		sess.Changed = now
+		sess.Sequence += uint64(c.events)
+		s.processed += uint64(c.events)
+		if _, err := s.sessions.Update(ctx, id, func(*session) (*session, error) { return sess, nil }); err != nil {
+			return nil, storeErr(err)
+		}
+	}
+	return &gen.SetSessionResponse{
+		Details:      s.details(sess),
+		SessionToken: strPtr(token),
+		Challenges:   c.resp,
+	}, nil
+}
+
+// get is GetSession.
+func (s *service) get(ctx context.Context, id string, token *string) (*gen.GetSessionResponse, *zerr) {
+	sess, err := s.sessions.Get(ctx, id)
+	if err != nil || sess.Terminated {
+		if err == nil || errors.Is(err, state.ErrNotFound) {
+			return nil, errSessionNotFound()
+		}
+		return nil, storeErr(err)
+	}
+	if token != nil && *token != sess.TokenID {
+		return nil, errGetTokenInvalid()
+	}
+	out := s.render(ctx, sess)
+	return &gen.GetSessionResponse{Session: &out}, nil
+}
+
+// remove is DeleteSession: idempotent once the token (if any) verifies.
+func (s *service) remove(ctx context.Context, id string, token *string) (*gen.DeleteSessionResponse, *zerr) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sess, err := s.sessions.Get(ctx, id)
+	if err != nil && !errors.Is(err, state.ErrNotFound) {
+		return nil, storeErr(err)
+	}
+	if token != nil && *token != "" && (sess == nil || *token != sess.TokenID) {
+		return nil, errDelTokenInvalid()
+	}
+	if sess == nil {
+		// Unknown sessions terminate "successfully" with empty details.
+		return &gen.DeleteSessionResponse{Details: &gen.Details{}}, nil
+	}
+	if !sess.Terminated {
+		sess.Terminated = true
+		sess.Sequence++
+		sess.Changed = s.clock.Now()
+		s.processed++
+		if _, err := s.sessions.Update(ctx, id, func(*session) (*session, error) { return sess, nil }); err != nil {
+			return nil, storeErr(err)
+		}
+	}
+	return &gen.DeleteSessionResponse{Details: s.details(sess)}, nil
+}
+
+// list is ListSessions.
+func (s *service) list(ctx context.Context, req *gen.ListSessionsRequest) (*gen.ListSessionsResponse, *zerr) {
+	var offset, limit uint64
+	asc := false
+	if req != nil && req.Query != nil {
+		q := req.Query
+		if q.Offset != nil {
+			raw, _ := q.Offset.MarshalJSON()
+			n, err := parseUint(raw, 64)
+			if err != nil {
+				return nil, plainErr(codeInvalidArgument, "proto: invalid value for uint64 field offset: %s", raw)
+			}
+			offset = n
+		}
+		if q.Limit != nil {
+			raw, _ := q.Limit.MarshalJSON()
+			n, err := parseUint(raw, 32)
+			if err != nil {
+				return nil, plainErr(codeInvalidArgument, "proto: invalid value for uint32 field limit: %s", raw)
+			}
+			limit = n
+		}
+		if q.Asc != nil {
+			asc = *q.Asc
+		}
+	}
+	q := s.inst.Load().Query
+	if q.MaxLimit > 0 && limit > q.MaxLimit {
+		return nil, errLimitExceeded()
+	}
+	if limit == 0 {
+		limit = q.DefaultLimit
+	}
+	var filters []func(*session) bool
+	if req != nil && req.Queries != nil {
+		for _, q := range *req.Queries {
+			f, zerr := s.filter(ctx, q)
+			if zerr != nil {
+				return nil, zerr
+			}
+			filters = append(filters, f)
+		}
+	}
+	all, err := s.sessions.List(ctx, func(x *session) bool {
+		if x.Terminated {
+			return false
+		}
+		for _, f := range filters {
+			if !f(x) {
+				return false
+			}
+		}
+		return true
+	})
+	if err != nil {
+		return nil, storeErr(err)
+	}
+	sort.SliceStable(all, func(i, j int) bool {
+		a, b := all[i], all[j]
+		if !a.Created.Equal(b.Created) {
+			if asc {
+				return a.Created.Before(b.Created)
+			}
+			return a.Created.After(b.Created)
+		}
+		if asc {
+			return a.ID < b.ID
+		}
+		return a.ID > b.ID
+	})
+	total := uint64(len(all))
+	s.mu.Lock()
+	processed := s.processed
+	s.mu.Unlock()
+	out := &gen.ListSessionsResponse{Details: &gen.ListDetails{
+		TotalResult:       uintStr(total),
+		ProcessedSequence: uintStr(processed),
+		Timestamp:         timePtr(s.clock.Now()),
+	}}
+	if offset >= total {
+		return out, nil
+	}
+	page := all[offset:]
+	if limit > 0 && uint64(len(page)) > limit {
+		page = page[:limit]
+	}
+	sessions := make([]gen.Session, 0, len(page))
+	for _, x := range page {
+		sessions = append(sessions, s.render(ctx, x))
+	}
+	out.Sessions = &sessions
+	return out, nil
+}
+
+// filter turns one SearchQuery into a predicate.
+func (s *service) filter(ctx context.Context, q gen.SearchQuery) (func(*session) bool, *zerr) {
+	switch {
+	case q.IdsQuery != nil:
+		var ids []string
+		if q.IdsQuery.Ids != nil {
+			ids = *q.IdsQuery.Ids
+		}
+		return func(x *session) bool { return slices.Contains(ids, x.ID) }, nil
+	case q.UserIdQuery != nil:
+		id := deref(q.UserIdQuery.Id)
+		return func(x *session) bool { return x.UserID == id }, nil
+	case q.CreationDateQuery != nil:
+		return timeFilter(q.CreationDateQuery.CreationDate, q.CreationDateQuery.Method, func(x *session) time.Time { return x.Created })
+	case q.ExpirationDateQuery != nil:
+		return timeFilter(q.ExpirationDateQuery.ExpirationDate, q.ExpirationDateQuery.Method, func(x *session) time.Time { return x.Expiration })
+	case q.CreatorQuery != nil:
+		id := deref(q.CreatorQuery.Id)
+		if id == "" {
+			id = s.caller(ctx)
+		}
+		return func(x *session) bool { return x.CreatorID == id }, nil
+	case q.UserAgentQuery != nil:
+		fp := deref(q.UserAgentQuery.FingerprintId)
+		if fp == "" {
+			// The caller's token carries no user agent in the mock.
+			return nil, errQueryInvalid("GRPC-x8n23uh")
+		}
+		return func(x *session) bool {
+			return x.UserAgent != nil && x.UserAgent.FingerprintID != nil && *x.UserAgent.FingerprintID == fp
+		}, nil
+	}
+	return nil, errQueryInvalid("GRPC-Sfefs")
+}
+
+// timeFilter compares a session time with a query's; a zero session time
+// (no expiration) counts as "never", i.e. later than any date.
+func timeFilter(at *string, method *gen.TimestampQueryMethod, get func(*session) time.Time) (func(*session) bool, *zerr) {
+	var ref time.Time
+	if at != nil {
+		t, err := parseTime(*at)
+		if err != nil {
+			return nil, plainErr(codeInvalidArgument, "proto: %v", err)
+		}
+		ref = t
+	}
+	m := gen.TimestampQueryMethod("TIMESTAMP_QUERY_METHOD_EQUALS")
+	if method != nil {
+		m = *method
+	}
+	return func(x *session) bool {
+		v := get(x)
+		never := v.IsZero()
+		switch m {
+		case "TIMESTAMP_QUERY_METHOD_GREATER":
+			return never || v.After(ref)
+		case "TIMESTAMP_QUERY_METHOD_GREATER_OR_EQUALS":
+			return never || !v.Before(ref)
+		case "TIMESTAMP_QUERY_METHOD_LESS":
+			return !never && v.Before(ref)
+		case "TIMESTAMP_QUERY_METHOD_LESS_OR_EQUALS":
+			return !never && !v.After(ref)
+		}
+		return !never && v.Equal(ref)
+	}, nil
+}
+
+func (s *service) details(sess *session) *gen.Details {
+	return &gen.Details{
+		Sequence:      uintStr(sess.Sequence),
+		ChangeDate:    timePtr(sess.Changed),
+		ResourceOwner: strPtr(s.inst.Load().ID),
+		CreationDate:  timePtr(sess.Created),
+	}
+}
+
+// render converts a stored session to its protojson shape: zero values
+// omitted, factors only once a user was checked.
+func (s *service) render(ctx context.Context, x *session) gen.Session {
+	out := gen.Session{
+		Id:             strPtr(x.ID),
+		CreationDate:   timePtr(x.Created),
+		ChangeDate:     timePtr(x.Changed),
+		Sequence:       uintStr(x.Sequence),
+		ExpirationDate: timePtr(x.Expiration),
+	}
+	if len(x.Metadata) > 0 {
+		md := make(gen.Metadata, len(x.Metadata))
+		for k, v := range x.Metadata {
+			md[k] = encodeBytes(v)
+		}
+		out.Metadata = &md
+	}
+	if ua := x.UserAgent; ua != nil && (ua.FingerprintID != nil || ua.IP != nil || ua.Description != nil || len(ua.Header) > 0) {
+		g := gen.UserAgent{FingerprintId: ua.FingerprintID, Ip: ua.IP, Description: ua.Description}
+		if len(ua.Header) > 0 {
+			h := make(map[string]gen.HeaderValues, len(ua.Header))
+			for k, v := range ua.Header {
+				var vals *[]string
+				if len(v) > 0 {
+					vals = ptr(slices.Clone(v))
+				}
+				h[k] = gen.HeaderValues{Values: vals}
+			}
+			g.Header = &h
+		}
+		out.UserAgent = &g
+	}
+	if x.UserID == "" || x.UserCheckedAt.IsZero() {
+		return out
+	}
+	f := gen.Factors{User: &gen.UserFactor{VerifiedAt: timePtr(x.UserCheckedAt), Id: strPtr(x.UserID), OrganizationId: strPtr(x.UserOrgID)}}
+	if u, err := s.users.Get(ctx, x.UserID); err == nil {
+		f.User.LoginName = strPtr(u.preferredLoginName())
+		f.User.DisplayName = strPtr(u.DisplayName)
+	}
+	if !x.PasswordAt.IsZero() {
+		f.Password = &gen.PasswordFactor{VerifiedAt: timePtr(x.PasswordAt)}
+	}
+	if !x.WebAuthNAt.IsZero() {
+		f.WebAuthN = &gen.WebAuthNFactor{VerifiedAt: timePtr(x.WebAuthNAt)}
+		if x.WebAuthNUV {
+			f.WebAuthN.UserVerified = ptr(true)
+		}
+	}
+	if !x.IntentAt.IsZero() {
+		f.Intent = &gen.IntentFactor{VerifiedAt: timePtr(x.IntentAt)}
+	}
+	if !x.TOTPAt.IsZero() {
+		f.Totp = &gen.TOTPFactor{VerifiedAt: timePtr(x.TOTPAt)}
+	}
+	if !x.OTPSMSAt.IsZero() {
+		f.OtpSms = &gen.OTPFactor{VerifiedAt: timePtr(x.OTPSMSAt)}
+	}
+	if !x.OTPEmailAt.IsZero() {
+		f.OtpEmail = &gen.OTPFactor{VerifiedAt: timePtr(x.OTPEmailAt)}
+	}
+	if !x.RecoveryAt.IsZero() {
+		f.RecoveryCode = &gen.RecoveryCodeFactor{VerifiedAt: timePtr(x.RecoveryAt)}
+	}
+	out.Factors = &f
+	return out
+}
+
+func userAgentFrom(ua *gen.UserAgent) *userAgent {
+	if ua == nil {
+		return nil
+	}
+	out := &userAgent{FingerprintID: ua.FingerprintId, Description: ua.Description}
+	if ua.Ip != nil {
+		// ZITADEL stores a parsed net.IP; an unparsable address is dropped.
+		if ip := normalizeIP(*ua.Ip); ip != "" {
+			out.IP = &ip
+		}
+	}
+	if ua.Header != nil {
+		out.Header = make(map[string][]string, len(*ua.Header))
+		for k, v := range *ua.Header {
+			if v.Values != nil {
+				out.Header[k] = slices.Clone(*v.Values)
+			} else {
+				out.Header[k] = nil
+			}
+		}
+	}
+	return out
+}
+
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
+}
+
+func storeErr(err error) *zerr {
+	if errors.Is(err, state.ErrFull) {
+		return newErr(codeResourceExhausted, "", "the mock's session limit is reached")
+	}
+	return plainErr(codeInternal, "%s", strings.TrimPrefix(fmt.Sprint(err), "state: "))
+}

@@ -1,0 +1,113 @@
+// Package zitadel is the ZITADEL face of the mock: the Session Service v2
+// over its REST (grpc-gateway) and Connect (JSON) forms, both served from
+// one stateful core, with ZITADEL's error bodies, ids and messages.
+package zitadel
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"mime"
+	"net/http"
+	"strings"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/labstack/echo/v4"
+
+	gen "github.com/idpmock/idpmock/gen/zitadel"
+	"github.com/idpmock/idpmock/mock/problem"
+	"github.com/idpmock/idpmock/mock/server"
+)
+
+// connectPrefix starts every Connect procedure path of ZITADEL's services.
+const connectPrefix = "/zitadel."
+
+// Vendor serves ZITADEL's Session Service v2.
+type Vendor struct {
+	svc  *service
+	spec *openapi3.T
+	log  *slog.Logger
+}
+
+var (
+	_ server.Vendor             = (*Vendor)(nil)
+	_ server.RequestNormalizer  = (*Vendor)(nil)
+	_ server.Stateful           = (*Vendor)(nil)
+	_ server.Reloader           = (*Vendor)(nil)
+	_ gen.StrictServerInterface = (*Vendor)(nil)
+)
+
+// New builds the vendor; state is seeded by Reset.
+func New(d server.Deps) (server.Vendor, error) {
+	spec, err := gen.GetSpec()
+	if err != nil {
+		return nil, fmt.Errorf("zitadel spec: %w", err)
+	}
+	log := d.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Vendor{svc: newService(d.Clock, log), spec: spec, log: log}, nil
+}
+
+func (v *Vendor) Name() string { return "zitadel" }
+
+// Spec returns a fresh copy: the server may adjust servers and formats.
+func (v *Vendor) Spec() (*openapi3.T, error) { return gen.GetSpec() }
+
+// BasePath is empty: the spec's paths carry /v2 and the Connect service name.
+func (v *Vendor) BasePath() string { return "" }
+
+// Prefixes are ZITADEL's API paths: REST v2 (and v2beta, not mocked, so it
+// gets ZITADEL's 404) and every Connect/gRPC service.
+func (v *Vendor) Prefixes() []string { return []string{"/v2/", "/v2beta/", connectPrefix} }
+
+// Register mounts the generated handlers.
+func (v *Vendor) Register(e *echo.Echo) {
+	gen.RegisterHandlersWithBaseURL(e, gen.NewStrictHandler(v, []gen.StrictMiddlewareFunc{v.withBearer}), v.BasePath())
+}
+
+// withBearer hands the caller's token to the core (for creator queries).
+func (v *Vendor) withBearer(f gen.StrictHandlerFunc, _ string) gen.StrictHandlerFunc {
+	return func(c echo.Context, req any) (any, error) {
+		scheme, tok, _ := strings.Cut(c.Request().Header.Get(echo.HeaderAuthorization), " ")
+		if strings.EqualFold(scheme, "bearer") {
+			r := c.Request()
+			c.SetRequest(r.WithContext(context.WithValue(r.Context(), bearerKey{}, strings.TrimSpace(tok))))
+		}
+		return f(c, req)
+	}
+}
+
+// NormalizeRequest mirrors grpc-gateway, which decodes any REST body as JSON
+// whatever its Content-Type. Connect requests are left alone: their
+// Content-Type selects the codec.
+func (v *Vendor) NormalizeRequest(r *http.Request) {
+	if isConnect(r.URL.Path) || r.Body == nil || r.Body == http.NoBody || r.ContentLength == 0 {
+		return
+	}
+	if mt, _, err := mime.ParseMediaType(r.Header.Get(echo.HeaderContentType)); err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json")) {
+		return
+	}
+	r.Header.Set(echo.HeaderContentType, echo.MIMEApplicationJSON)
+}
+
+func isConnect(path string) bool { return strings.HasPrefix(path, connectPrefix) }
+
+// WriteError renders p as the face of the request expects: a grpc-gateway
+// status on REST paths, a Connect error on Connect paths.
+func (v *Vendor) WriteError(c echo.Context, p *problem.Problem) error {
+	return v.writeErr(c, v.fromProblem(c, p))
+}
+
+func (v *Vendor) writeErr(c echo.Context, e *zerr) error {
+	if isConnect(c.Request().URL.Path) {
+		st, body := e.connectBody()
+		if e.status == http.StatusUnsupportedMediaType {
+			c.Response().Header().Set("Accept-Post", "application/json")
+		}
+		return c.JSON(st, body)
+	}
+	st, body := e.restBody()
+	return c.JSON(st, body)
+}
