@@ -1,18 +1,30 @@
 // Package mocktest starts idpmock inside a Go test: an in-process server on
-// a loopback port, in strict mode, closed by t.Cleanup.
+// a loopback port, in strict mode, closed by t.Cleanup, with typed helpers
+// for overrides, the clock, the journal and state.
 //
 //	srv := mocktest.Start(t)
+//	srv.Override(t, override.Spec{Operation: "readSession", Status: 429, Times: 2,
+//		Headers: map[string]string{"Retry-After": "2"}})
 //	resp, err := srv.Client().Get(srv.URL + "/v1/environments/.../sessions/...")
+//	srv.Advance(72 * time.Hour)               // sessions expire
+//	srv.Verify(t, "readSession", 1)           // the client called it once
 package mocktest
 
 import (
 	"context"
+	"fmt"
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
+	"time"
 
+	"github.com/idpmock/idpmock/mock"
+	"github.com/idpmock/idpmock/mock/admin"
 	"github.com/idpmock/idpmock/mock/clock"
+	"github.com/idpmock/idpmock/mock/journal"
+	"github.com/idpmock/idpmock/mock/override"
 	"github.com/idpmock/idpmock/mock/server"
 )
 
@@ -50,19 +62,12 @@ func WithConfig(edit func(*server.Config)) Option {
 	return func(s *settings) { edit(&s.cfg) }
 }
 
-// DefaultVendors is what Start serves without WithVendors; the composition
-// root (package mock) sets it, so this package stays vendor-agnostic.
-var DefaultVendors []server.VendorFactory
-
 // Start runs a strict-mode mock until the test ends.
 func Start(t testing.TB, opts ...Option) *Server {
 	t.Helper()
-	st := settings{cfg: server.Config{Strict: true, CORS: true}, factories: DefaultVendors}
+	st := settings{cfg: server.Config{Strict: true, CORS: true}, factories: mock.Vendors(mock.Config{})}
 	for _, o := range opts {
 		o(&st)
-	}
-	if len(st.factories) == 0 {
-		t.Fatal("mocktest: no vendors; import github.com/idpmock/idpmock/mock or use WithVendors")
 	}
 	ms, err := server.New(context.Background(), st.cfg, st.factories...)
 	if err != nil {
@@ -79,10 +84,99 @@ func (s *Server) Client() *http.Client { return s.http.Client() }
 // Clock is the server's clock: advance it to expire sessions.
 func (s *Server) Clock() *clock.Controlled { return s.Mock.Clock() }
 
-// Reset restores every vendor's fixture state.
+// Reset is a fresh start: every vendor's fixture state, the wall clock,
+// no overrides, an empty journal (what POST /__mock/reset does).
 func (s *Server) Reset(t testing.TB) {
 	t.Helper()
-	if err := s.Mock.Reset(context.Background(), ""); err != nil {
+	if err := s.Mock.ResetAll(context.Background()); err != nil {
 		t.Fatalf("mocktest: reset: %v", err)
+	}
+}
+
+// Advance moves the server clock forward by d (backward if negative).
+func (s *Server) Advance(d time.Duration) { s.Mock.Clock().Advance(d) }
+
+// Override makes the mock answer as spec says; the test fails if the mock
+// refuses it (unknown operation, an answer the spec does not allow).
+func (s *Server) Override(t testing.TB, spec override.Spec) override.Rule {
+	t.Helper()
+	r, err := s.Mock.AddOverride(context.Background(), spec)
+	if err != nil {
+		t.Fatalf("mocktest: override %s: %v", spec.Operation, err)
+	}
+	return r
+}
+
+// Overrides gives access to the live overrides (list, delete, clear).
+func (s *Server) Overrides() *override.Set { return s.Mock.Overrides() }
+
+// Journal is the request journal.
+func (s *Server) Journal() *journal.Journal { return s.Mock.Journal() }
+
+// Requests returns the journaled requests matching q, oldest first.
+func (s *Server) Requests(q journal.Query) []journal.Entry {
+	if s.Mock.Journal() == nil {
+		return nil
+	}
+	return s.Mock.Journal().Find(q)
+}
+
+// Unmatched returns the requests that hit no operation or failed
+// validation; each has Nearest saying what it missed.
+func (s *Server) Unmatched() []journal.Entry { return s.Requests(journal.Query{Unmatched: true}) }
+
+// Verify fails the test unless operationID was called exactly n times
+// (valid or not), listing what the mock did receive.
+func (s *Server) Verify(t testing.TB, operationID string, n int) {
+	t.Helper()
+	s.VerifyQuery(t, journal.Query{Operation: operationID}, n)
+}
+
+// VerifyQuery fails the test unless exactly n requests match q.
+func (s *Server) VerifyQuery(t testing.TB, q journal.Query, n int) {
+	t.Helper()
+	if s.Mock.Journal() == nil {
+		t.Fatal("mocktest: Verify needs the journal (JournalSize >= 0)")
+	}
+	got := s.Mock.Journal().Count(q)
+	if got == n {
+		return
+	}
+	var b strings.Builder
+	for _, e := range s.Mock.Journal().All() {
+		fmt.Fprintf(&b, "\n  #%d %s %s", e.Seq, e.Method, e.Path)
+		if e.Operation != "" {
+			fmt.Fprintf(&b, " (%s)", e.Operation)
+		}
+		fmt.Fprintf(&b, " → %d", e.Status)
+		if e.Problem != nil {
+			fmt.Fprintf(&b, " invalid: %s", e.Problem.Message)
+		}
+		if e.Nearest != nil && e.Operation == "" {
+			fmt.Fprintf(&b, " nearest %s: %s", e.Nearest.Operation, strings.Join(e.Nearest.Reasons, "; "))
+		}
+	}
+	what := q.Operation
+	if what == "" {
+		what = fmt.Sprintf("%+v", q)
+	}
+	t.Errorf("mocktest: %s: want %d requests, got %d; the mock received:%s", what, n, got, b.String())
+}
+
+// State dumps every vendor's state and the clock.
+func (s *Server) State(t testing.TB) admin.State {
+	t.Helper()
+	st, err := s.Mock.DumpState(context.Background())
+	if err != nil {
+		t.Fatalf("mocktest: dump state: %v", err)
+	}
+	return st
+}
+
+// LoadState replaces the state with st (for example from another server's State).
+func (s *Server) LoadState(t testing.TB, st admin.State) {
+	t.Helper()
+	if err := s.Mock.LoadState(context.Background(), st); err != nil {
+		t.Fatalf("mocktest: load state: %v", err)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/labstack/echo/v4"
 
+	"github.com/idpmock/idpmock/mock/admin"
 	"github.com/idpmock/idpmock/mock/problem"
 )
 
@@ -78,7 +79,9 @@ func (s *Server) validateRequests(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		c.Set(KeyOperation, route.Operation.OperationID)
 		if req.ContentLength > s.cfg.BodyLimit {
-			return problem.New(problem.TooLarge, "request body is larger than %d bytes", s.cfg.BodyLimit)
+			p := problem.New(problem.TooLarge, "request body is larger than %d bytes", s.cfg.BodyLimit)
+			c.Set(KeyProblem, p)
+			return p
 		}
 		if req.Body != nil && req.Body != http.NoBody {
 			req.Body = http.MaxBytesReader(c.Response(), req.Body, s.cfg.BodyLimit)
@@ -100,6 +103,10 @@ func (s *Server) validateRequests(next echo.HandlerFunc) echo.HandlerFunc {
 				p = problem.New(problem.TooLarge, "request body is larger than %d bytes", s.cfg.BodyLimit)
 			}
 			c.Set(KeyProblem, p)
+		} else if done, err := s.control(c, m, route, params); done {
+			// An override or the Prefer header answered; the vendor never
+			// sees the request, and overrides were checked when created.
+			return err
 		}
 		if !s.cfg.Strict {
 			if p != nil {
@@ -192,7 +199,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 		}
 		return
 	}
-	_ = c.JSON(p.Status(), map[string]any{"message": p.Message, "issues": p.Issues})
+	_ = admin.WriteError(c, p)
 }
 
 func toProblem(err error) *problem.Problem {

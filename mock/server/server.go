@@ -12,16 +12,24 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/getkin/kin-openapi/routers"
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/idpmock/idpmock/fixtures"
+	"github.com/idpmock/idpmock/mock/admin"
 	"github.com/idpmock/idpmock/mock/clock"
+	"github.com/idpmock/idpmock/mock/journal"
+	"github.com/idpmock/idpmock/mock/override"
+	"github.com/idpmock/idpmock/mock/problem"
 	"github.com/idpmock/idpmock/mock/validate"
 )
 
@@ -41,6 +49,37 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	// ReadTimeout, WriteTimeout and IdleTimeout guard the listener against slow clients.
 	ReadTimeout, WriteTimeout, IdleTimeout time.Duration
+
+	// Admin configures the control API under /__mock/ (on by default).
+	Admin AdminConfig
+	// AllowOffSpec lets overrides answer statuses and bodies the vendor's
+	// spec does not declare for the operation.
+	AllowOffSpec bool
+	// JournalSize bounds the request journal: 0 means journal.DefaultSize,
+	// a negative value turns the journal off.
+	JournalSize int
+	// KeepSecrets stores credentials (Authorization, cookies, passwords,
+	// OTP codes, tokens) in the journal as sent instead of redacted.
+	KeepSecrets bool
+	// FixturesDir is the directory behind Fixtures, if any (--fixtures);
+	// Fixtures defaults to os.DirFS(FixturesDir) when nil.
+	FixturesDir string
+	// Watch reloads fixtures and the overrides file when FixturesDir changes.
+	Watch bool
+	// OverridesFile holds overrides loaded at start and on reload; empty
+	// means FixturesDir/overrides.json (if FixturesDir is set). A missing
+	// file means no file overrides.
+	OverridesFile string
+	// StateFile is a state document (GET /__mock/state) loaded at start.
+	StateFile string
+}
+
+// AdminConfig configures the /__mock/ control API.
+type AdminConfig struct {
+	// Disabled leaves /__mock/ unmounted (--admin=false).
+	Disabled bool
+	// Token, if set, is required as "Authorization: Bearer <Token>".
+	Token string
 }
 
 // Defaults fills unset fields.
@@ -48,8 +87,15 @@ func (c *Config) Defaults() {
 	if c.Addr == "" {
 		c.Addr = "127.0.0.1:4010"
 	}
+	if c.Fixtures == nil && c.FixturesDir != "" {
+		c.Fixtures = os.DirFS(c.FixturesDir)
+	}
 	if c.Fixtures == nil {
 		c.Fixtures = fixtures.Data
+	}
+	if c.OverridesFile == "" && c.FixturesDir != "" {
+		// May not exist yet: --watch picks it up once created.
+		c.OverridesFile = filepath.Join(c.FixturesDir, OverridesFileName)
 	}
 	if c.Log == nil {
 		c.Log = slog.New(slog.DiscardHandler)
@@ -76,14 +122,29 @@ type mounted struct {
 	validator *validate.Validator
 }
 
+// OverridesFileName is the overrides file looked for in --fixtures DIR.
+const OverridesFileName = "overrides.json"
+
 // Server is a running (or ready to run) mock.
 type Server struct {
-	cfg    Config
-	echo   *echo.Echo
-	clock  *clock.Controlled
-	owners []ownerPrefix // longest prefix first
-	vendor map[string]*mounted
-	ready  atomic.Bool
+	cfg       Config
+	echo      *echo.Echo
+	clock     *clock.Controlled
+	owners    []ownerPrefix // longest prefix first
+	vendor    map[string]*mounted
+	names     []string // vendor names, sorted
+	ops       map[string]opRef
+	ready     atomic.Bool
+	journal   *journal.Journal // nil when off
+	redact    *journal.Redactor
+	overrides *override.Set
+	reloadMu  sync.Mutex
+}
+
+// opRef locates an operation by its operationId.
+type opRef struct {
+	m     *mounted
+	route *routers.Route
 }
 
 type ownerPrefix struct {
@@ -97,7 +158,13 @@ type VendorFactory func(Deps) (Vendor, error)
 // New builds a server for the given vendors and seeds their state.
 func New(ctx context.Context, cfg Config, factories ...VendorFactory) (*Server, error) {
 	cfg.Defaults()
-	s := &Server{cfg: cfg, clock: clock.New(), vendor: map[string]*mounted{}}
+	s := &Server{cfg: cfg, clock: clock.New(), vendor: map[string]*mounted{}, ops: map[string]opRef{}, overrides: override.NewSet()}
+	if cfg.JournalSize >= 0 {
+		s.journal = journal.New(cfg.JournalSize)
+	}
+	if !cfg.KeepSecrets {
+		s.redact = journal.DefaultRedactor
+	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
@@ -118,7 +185,18 @@ func New(ctx context.Context, cfg Config, factories ...VendorFactory) (*Server, 
 			return nil, fmt.Errorf("%s: %w", v.Name(), err)
 		}
 		m := &mounted{vendor: v, validator: val}
+		if _, dup := s.vendor[v.Name()]; dup {
+			return nil, fmt.Errorf("vendor %q registered twice", v.Name())
+		}
 		s.vendor[v.Name()] = m
+		s.names = append(s.names, v.Name())
+		for _, r := range val.Operations() {
+			id := r.Operation.OperationID
+			if prev, dup := s.ops[id]; dup && id != "" {
+				return nil, fmt.Errorf("operationId %q is served by both %s and %s", id, prev.m.vendor.Name(), v.Name())
+			}
+			s.ops[id] = opRef{m: m, route: r}
+		}
 		for _, p := range v.Prefixes() {
 			s.owners = append(s.owners, ownerPrefix{prefix: p, m: m})
 		}
@@ -127,19 +205,26 @@ func New(ctx context.Context, cfg Config, factories ...VendorFactory) (*Server, 
 		}
 	}
 	sort.Slice(s.owners, func(i, j int) bool { return len(s.owners[i].prefix) > len(s.owners[j].prefix) })
+	sort.Strings(s.names)
 
 	e.Use(s.recoverPanics)
 	e.Use(s.logRequests)
 	if cfg.CORS {
 		e.Use(middleware.CORSWithConfig(middleware.CORSConfig{
+			// The admin API gets no CORS headers: browsers then refuse
+			// cross-origin calls, and the admin guard refuses the rest.
+			Skipper:          func(c echo.Context) bool { return isAdminPath(c.Request().URL.Path) },
 			AllowOriginFunc:  func(string) (bool, error) { return true, nil },
 			AllowCredentials: true,
-			AllowHeaders:     []string{"*", "Authorization", "Content-Type", "Cookie", "Connect-Protocol-Version", "Connect-Timeout-Ms", "Prefer", "X-Ping-External-Transaction-ID", "X-Ping-External-Session-ID"},
-			AllowMethods:     []string{http.MethodGet, http.MethodHead, http.MethodPut, http.MethodPatch, http.MethodPost, http.MethodDelete},
-			ExposeHeaders:    []string{"Correlation-Id", "Retry-After", "Location", "X-Idpmock-Operation"},
-			MaxAge:           600,
+			// No AllowHeaders: the preflight echoes whatever headers the page
+			// asks for, so any client header passes (a literal "*" does not
+			// count as a wildcard when credentials are allowed).
+			AllowMethods:  []string{http.MethodGet, http.MethodHead, http.MethodPut, http.MethodPatch, http.MethodPost, http.MethodDelete},
+			ExposeHeaders: []string{"Correlation-Id", "Retry-After", "Location", "X-Idpmock-Operation", "X-Idpmock-Override", "Preference-Applied", "Content-Length", "Date"},
+			MaxAge:        600,
 		}))
 	}
+	e.Use(s.journalRequests)
 	e.Use(s.validateRequests)
 
 	e.GET("/healthz", func(c echo.Context) error {
@@ -148,11 +233,29 @@ func New(ctx context.Context, cfg Config, factories ...VendorFactory) (*Server, 
 		}
 		return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
 	})
-	e.POST("/__mock/reset", s.handleReset)
-	for _, m := range s.vendor {
-		m.vendor.Register(e)
+	if !cfg.Admin.Disabled {
+		if err := admin.Register(e, s, admin.Options{Token: cfg.Admin.Token}); err != nil {
+			return nil, err
+		}
+	}
+	for _, name := range s.names {
+		s.vendor[name].vendor.Register(e)
+	}
+	if cfg.OverridesFile != "" {
+		if err := s.loadOverridesFile(ctx); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.StateFile != "" {
+		if err := s.loadStateFile(ctx, cfg.StateFile); err != nil {
+			return nil, err
+		}
 	}
 	return s, nil
+}
+
+func isAdminPath(p string) bool {
+	return strings.HasPrefix(p, admin.Prefix) || p == strings.TrimSuffix(admin.Prefix, "/")
 }
 
 // Handler is the server's HTTP handler, ready to serve.
@@ -167,29 +270,55 @@ func (s *Server) Echo() *echo.Echo { return s.echo }
 // Clock is the server's clock, shared by every vendor.
 func (s *Server) Clock() *clock.Controlled { return s.clock }
 
-// Reset reseeds one vendor (by name) or all (name "").
+// Reset reseeds one vendor (by name) or all (name "") from the fixtures.
 func (s *Server) Reset(ctx context.Context, name string) error {
 	if name != "" {
 		m, ok := s.vendor[name]
 		if !ok {
-			return fmt.Errorf("no vendor %q", name)
+			return problem.New(problem.NotFound, "no vendor %q (have %s)", name, strings.Join(s.names, ", "))
 		}
 		return m.vendor.Reset(ctx, s.cfg.Fixtures)
 	}
-	for _, m := range s.vendor {
-		if err := m.vendor.Reset(ctx, s.cfg.Fixtures); err != nil {
-			return fmt.Errorf("%s: %w", m.vendor.Name(), err)
+	for _, n := range s.names {
+		if err := s.vendor[n].vendor.Reset(ctx, s.cfg.Fixtures); err != nil {
+			return fmt.Errorf("%s: %w", n, err)
 		}
 	}
 	return nil
 }
 
-func (s *Server) handleReset(c echo.Context) error {
-	name := c.QueryParam("vendor")
-	if err := s.Reset(c.Request().Context(), name); err != nil {
-		return c.JSON(http.StatusBadRequest, map[string]string{"message": err.Error()})
+// ResetAll is a fresh start: fixtures for every vendor, the wall clock, no
+// overrides but the overrides file's (re-armed), an empty journal.
+func (s *Server) ResetAll(ctx context.Context) error {
+	s.clock.Reset()
+	s.overrides.Clear()
+	if s.journal != nil {
+		s.journal.Clear()
 	}
-	return c.NoContent(http.StatusNoContent)
+	if s.cfg.OverridesFile != "" {
+		if err := s.loadOverridesFile(ctx); err != nil {
+			s.cfg.Log.Warn("overrides file not re-armed", "err", err)
+		}
+	}
+	return s.Reset(ctx, "")
+}
+
+// Journal is the request journal, nil when it is off.
+func (s *Server) Journal() *journal.Journal { return s.journal }
+
+// Overrides are the live overrides.
+func (s *Server) Overrides() *override.Set { return s.overrides }
+
+// Operations lists every vendor operation.
+func (s *Server) Operations() []admin.Operation {
+	var out []admin.Operation
+	for _, n := range s.names {
+		m := s.vendor[n]
+		for _, r := range m.validator.Operations() {
+			out = append(out, admin.Operation{Vendor: n, ID: r.Operation.OperationID, Method: r.Method, Path: m.vendor.BasePath() + r.Path})
+		}
+	}
+	return out
 }
 
 // Run listens on cfg.Addr and serves until ctx ends, then drains in-flight
@@ -217,6 +346,12 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, ready func(addr net
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
+	if s.cfg.Watch {
+		if err := s.Watch(ctx); err != nil {
+			_ = hs.Close()
+			return err
+		}
+	}
 	s.cfg.Log.Info("idpmock listening", "addr", ln.Addr().String())
 	if ready != nil {
 		ready(ln.Addr())

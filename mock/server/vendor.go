@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -46,4 +47,30 @@ type RequestNormalizer interface {
 type Deps struct {
 	Clock clock.Clock
 	Log   *slog.Logger
+}
+
+// Stateful is implemented by vendors whose state can be saved and loaded
+// (GET/PUT /__mock/state). SnapshotState returns the vendor's whole state
+// in a JSON format of its choice; RestoreState replaces the state with
+// such a document, or fails without changing anything. Times in the
+// snapshot are absolute, so the server restores its clock alongside.
+type Stateful interface {
+	SnapshotState(ctx context.Context) (json.RawMessage, error)
+	RestoreState(ctx context.Context, doc json.RawMessage) error
+}
+
+// Reloader is implemented by vendors that can take edited fixtures while
+// running (--watch, POST /__mock/reload) without dropping live state such
+// as sessions. Reload must validate everything first and change nothing
+// when it fails, so a bad edit keeps the previous version.
+type Reloader interface {
+	Reload(ctx context.Context, fixtures fs.FS) error
+}
+
+// ExampleProvider is implemented by vendors that can supply a canned
+// response body from their fixtures for an operation and status (used by
+// the Prefer header and by overrides without a body) before the spec's own
+// examples are tried. name is the requested example, "" for any.
+type ExampleProvider interface {
+	Example(ctx context.Context, operationID string, status int, name string) (body []byte, contentType string, ok bool)
 }

@@ -42,8 +42,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return serve(ctx, args, stderr)
 	case "health":
 		return health(ctx, args, stdout)
+	case "proxy":
+		return proxyCmd(ctx, args, stderr)
 	default:
-		return fmt.Errorf("unknown command %q (want serve or health)", cmd)
+		return fmt.Errorf("unknown command %q (want serve, health or proxy)", cmd)
 	}
 }
 

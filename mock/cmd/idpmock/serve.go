@@ -26,6 +26,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.BoolVar(&cfg.CORS, "cors", true, "answer CORS preflights and echo the Origin, with credentials")
 	fs.Int64Var(&cfg.BodyLimit, "body-limit", 1<<20, "largest request body in bytes (413 past it)")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "how long in-flight requests may drain on SIGTERM")
+	applyControl := controlFlags(fs)
 	var vendors mock.Config
 	vendors.RegisterFlags(fs)
 	if err := parse(fs, args); err != nil {
@@ -41,7 +42,9 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		if err != nil || !st.IsDir() {
 			return fmt.Errorf("--fixtures %q: not a directory", *fixturesDir)
 		}
-		cfg.Fixtures = os.DirFS(*fixturesDir)
+	}
+	if err := applyControl(&cfg, *fixturesDir); err != nil {
+		return err
 	}
 	srv, err := server.New(ctx, cfg, mock.Vendors(vendors)...)
 	if err != nil {

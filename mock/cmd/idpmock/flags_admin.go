@@ -1,0 +1,44 @@
+package main
+
+import (
+	"errors"
+	"flag"
+
+	"github.com/idpmock/idpmock/mock/journal"
+	"github.com/idpmock/idpmock/mock/server"
+)
+
+// controlFlags registers the flags of the control machinery (admin API,
+// overrides, journal, hot reload) on fs. After parsing, call the returned
+// function with the config and the --fixtures directory.
+//
+//	apply := controlFlags(fs)
+//	... parse(fs, args) ...
+//	if err := apply(&cfg, *fixturesDir); err != nil { return err }
+func controlFlags(fs *flag.FlagSet) func(cfg *server.Config, fixturesDir string) error {
+	adminOn := fs.Bool("admin", true, "serve the control API under /__mock/")
+	token := fs.String("admin-token", "", "require \"Authorization: Bearer <token>\" on the control API")
+	offSpec := fs.Bool("allow-off-spec", false, "let overrides answer statuses and bodies the vendor's spec does not declare")
+	journalSize := fs.Int("journal-size", journal.DefaultSize, "requests kept in the journal (-1 turns it off)")
+	redact := fs.Bool("redact", true, "hide credentials (Authorization, cookies, passwords, OTP codes, tokens) in the journal")
+	watch := fs.Bool("watch", false, "with --fixtures: reload fixtures and overrides.json on change, keeping state")
+	overrides := fs.String("overrides", "", "overrides file loaded at start and on reload (default: <fixtures>/overrides.json)")
+	state := fs.String("state", "", "state document (saved from GET /__mock/state) loaded at start")
+	return func(cfg *server.Config, fixturesDir string) error {
+		cfg.Admin = server.AdminConfig{Disabled: !*adminOn, Token: *token}
+		cfg.AllowOffSpec = *offSpec
+		cfg.JournalSize = *journalSize
+		if cfg.JournalSize == 0 {
+			cfg.JournalSize = -1 // 0 on the command line means "none"
+		}
+		cfg.KeepSecrets = !*redact
+		cfg.FixturesDir = fixturesDir
+		cfg.Watch = *watch
+		cfg.OverridesFile = *overrides
+		cfg.StateFile = *state
+		if cfg.Watch && fixturesDir == "" {
+			return errors.New("--watch needs --fixtures DIR")
+		}
+		return nil
+	}
+}

@@ -1,0 +1,191 @@
+// Package journal keeps the most recent requests the mock served, so tests
+// and developers can check what a client really sent: by operation, by
+// body field, or the ones that matched nothing (with the nearest
+// operation and why it did not match). It is a bounded ring: memory stays
+// flat however long the mock runs.
+package journal
+
+import (
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/idpmock/idpmock/mock/jsonptr"
+	"github.com/idpmock/idpmock/mock/problem"
+)
+
+// DefaultSize is how many entries a journal keeps unless told otherwise.
+const DefaultSize = 1000
+
+// Entry is one request and the mock's answer.
+type Entry struct {
+	Seq       int64
+	At        time.Time // wall clock
+	Clock     time.Time // the server's (possibly moved) clock
+	Method    string
+	Path      string
+	Query     string
+	Vendor    string
+	Operation string // "" when no operation matched
+	Header    http.Header
+	Body      any // decoded JSON, a string for other bodies, nil when empty
+	Problem   *problem.Problem
+	Status    int // 0 when the connection was dropped
+	Duration  time.Duration
+	Override  string // id of the override that answered
+	Prefer    string // Prefer header that shaped the answer
+	Fault     string // "drop"
+	Nearest   *Nearest
+}
+
+// Valid reports whether the request passed validation.
+func (e Entry) Valid() bool { return e.Operation != "" && e.Problem == nil }
+
+// Unmatched reports whether the request hit no operation or failed validation.
+func (e Entry) Unmatched() bool { return !e.Valid() }
+
+// Nearest is, for an unmatched request, the operation it most resembles and
+// why it did not match.
+type Nearest struct {
+	Vendor    string
+	Operation string
+	Method    string
+	Path      string // mounted path template
+	Reasons   []string
+}
+
+// Journal is a bounded, concurrency-safe request log.
+type Journal struct {
+	mu   sync.RWMutex
+	ring []Entry
+	next int // where the next entry goes
+	full bool
+	seq  int64
+}
+
+// New returns a journal that keeps the last size entries (DefaultSize if size <= 0).
+func New(size int) *Journal {
+	if size <= 0 {
+		size = DefaultSize
+	}
+	return &Journal{ring: make([]Entry, size)}
+}
+
+// Add records e, numbering it, and returns it as stored.
+func (j *Journal) Add(e Entry) Entry {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.seq++
+	e.Seq = j.seq
+	j.ring[j.next] = e
+	j.next = (j.next + 1) % len(j.ring)
+	if j.next == 0 {
+		j.full = true
+	}
+	return e
+}
+
+// Len is the number of entries held.
+func (j *Journal) Len() int {
+	j.mu.RLock()
+	defer j.mu.RUnlock()
+	if j.full {
+		return len(j.ring)
+	}
+	return j.next
+}
+
+// All returns every entry held, oldest first.
+func (j *Journal) All() []Entry { return j.Find(Query{}) }
+
+// Clear drops every entry; numbering continues.
+func (j *Journal) Clear() {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	clear(j.ring)
+	j.next, j.full = 0, false
+}
+
+// Query selects entries; zero fields match anything.
+type Query struct {
+	Operation string
+	Vendor    string
+	Method    string
+	Path      string
+	Status    int
+	Valid     *bool
+	Unmatched bool
+	// Header: name → exact value (redacted values read "[REDACTED]"...).
+	Header map[string]string
+	// Body: JSON pointer → expected decoded JSON value.
+	Body map[string]any
+	// Limit keeps only the newest Limit matches.
+	Limit int
+}
+
+// Check reports malformed pointers in q.
+func (q Query) Check() error {
+	for p := range q.Body {
+		if err := jsonptr.Check(p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Match reports whether e satisfies q.
+func (q Query) Match(e Entry) bool {
+	switch {
+	case q.Operation != "" && e.Operation != q.Operation,
+		q.Vendor != "" && e.Vendor != q.Vendor,
+		q.Method != "" && !strings.EqualFold(e.Method, q.Method),
+		q.Path != "" && e.Path != q.Path,
+		q.Status != 0 && e.Status != q.Status,
+		q.Valid != nil && e.Valid() != *q.Valid,
+		q.Unmatched && !e.Unmatched():
+		return false
+	}
+	for k, v := range q.Header {
+		if e.Header.Get(k) != v {
+			return false
+		}
+	}
+	for p, want := range q.Body {
+		got, ok := jsonptr.Get(e.Body, p)
+		if !ok || !jsonptr.Equal(got, want) {
+			return false
+		}
+	}
+	return true
+}
+
+// Find returns the entries matching q, oldest first.
+func (j *Journal) Find(q Query) []Entry {
+	j.mu.RLock()
+	defer j.mu.RUnlock()
+	var out []Entry
+	visit := func(e Entry) {
+		if q.Match(e) {
+			out = append(out, e)
+		}
+	}
+	if j.full {
+		for _, e := range j.ring[j.next:] {
+			visit(e)
+		}
+	}
+	for _, e := range j.ring[:j.next] {
+		visit(e)
+	}
+	if q.Limit > 0 && len(out) > q.Limit {
+		out = out[len(out)-q.Limit:]
+	}
+	return out
+}
+
+// Count is len(Find(q)) without the limit.
+func (j *Journal) Count(q Query) int {
+	q.Limit = 0
+	return len(j.Find(q))
+}

@@ -1,0 +1,143 @@
+package journal
+
+import (
+	"bytes"
+	"encoding/json"
+	"mime"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// Redacted replaces a secret value.
+const Redacted = "[REDACTED]"
+
+// Redactor hides credentials before a request is stored or shown: header
+// values, and body or query fields whose names look secret.
+type Redactor struct {
+	// Headers whose values are hidden (canonical names). For Authorization
+	// the scheme is kept ("Bearer [REDACTED]") since it helps debugging.
+	Headers []string
+	// Fields are lower-case body/query keys (with "_" and "-" removed) whose
+	// values are hidden; Suffixes hide any key ending so ("...token").
+	Fields, Suffixes []string
+}
+
+// DefaultRedactor covers bearer tokens, cookies, API keys, passwords, OTP
+// codes and tokens as PingOne and ZITADEL clients send them.
+var DefaultRedactor = &Redactor{
+	Headers: []string{"Authorization", "Proxy-Authorization", "Cookie", "Set-Cookie", "X-Api-Key", "X-Auth-Token"},
+	Fields: []string{"password", "passcode", "newpassword", "currentpassword", "otp", "code", "totp",
+		"secret", "clientsecret", "assertion", "signature", "privatekey", "pin"},
+	Suffixes: []string{"token", "secret", "password"},
+}
+
+// Header returns a redacted copy of h.
+func (r *Redactor) Header(h http.Header) http.Header {
+	out := h.Clone()
+	if r == nil {
+		return out
+	}
+	for _, name := range r.Headers {
+		vs := out.Values(name)
+		for i, v := range vs {
+			if scheme, _, ok := strings.Cut(v, " "); ok && (name == "Authorization" || name == "Proxy-Authorization") {
+				vs[i] = scheme + " " + Redacted
+			} else {
+				vs[i] = Redacted
+			}
+		}
+	}
+	return out
+}
+
+// secret reports whether a field name holds a credential.
+func (r *Redactor) secret(key string) bool {
+	k := strings.NewReplacer("_", "", "-", "").Replace(strings.ToLower(key))
+	for _, f := range r.Fields {
+		if k == f {
+			return true
+		}
+	}
+	for _, s := range r.Suffixes {
+		if strings.HasSuffix(k, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// Query returns the raw query with secret parameters hidden.
+func (r *Redactor) Query(raw string) string {
+	if r == nil || raw == "" {
+		return raw
+	}
+	q, err := url.ParseQuery(raw)
+	if err != nil {
+		return raw
+	}
+	changed := false
+	for k, vs := range q {
+		if r.secret(k) {
+			for i := range vs {
+				vs[i] = Redacted
+			}
+			changed = true
+		}
+	}
+	if !changed {
+		return raw
+	}
+	return q.Encode()
+}
+
+// Body decodes a request body for the journal: JSON becomes a value with
+// secret fields hidden, a form becomes an object, anything else a string.
+func (r *Redactor) Body(contentType string, raw []byte) any {
+	if len(bytes.TrimSpace(raw)) == 0 {
+		return nil
+	}
+	mt, _, _ := mime.ParseMediaType(contentType)
+	if mt == "application/x-www-form-urlencoded" {
+		if q, err := url.ParseQuery(string(raw)); err == nil {
+			m := map[string]any{}
+			for k, vs := range q {
+				v := any(strings.Join(vs, ","))
+				if r != nil && r.secret(k) {
+					v = Redacted
+				}
+				m[k] = v
+			}
+			return m
+		}
+	}
+	var v any
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return string(raw)
+	}
+	if r != nil {
+		v = r.value(v)
+	}
+	return v
+}
+
+func (r *Redactor) value(v any) any {
+	switch n := v.(type) {
+	case map[string]any:
+		for k, c := range n {
+			switch c.(type) {
+			case map[string]any, []any:
+				n[k] = r.value(c)
+			default:
+				if c != nil && r.secret(k) {
+					n[k] = Redacted
+				}
+			}
+		}
+	case []any:
+		for i, c := range n {
+			n[i] = r.value(c)
+		}
+	}
+	return v
+}

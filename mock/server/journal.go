@@ -1,0 +1,82 @@
+package server
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/idpmock/idpmock/mock/journal"
+	"github.com/idpmock/idpmock/mock/problem"
+)
+
+// maxJournalBody caps the body kept per journal entry.
+const maxJournalBody = 64 << 10
+
+// journalRequests records every vendor request and its answer (admin and
+// health calls are not journaled). Secrets are redacted before storing.
+func (s *Server) journalRequests(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		req := c.Request()
+		if s.journal == nil || isAdminPath(req.URL.Path) || req.URL.Path == "/healthz" {
+			return next(c)
+		}
+		start := time.Now()
+		var raw []byte
+		if req.Body != nil && req.Body != http.NoBody {
+			raw, _ = io.ReadAll(io.LimitReader(req.Body, maxJournalBody+1))
+			req.Body = readCloser{io.MultiReader(bytes.NewReader(raw), req.Body), req.Body}
+		}
+		e := journal.Entry{
+			At: start.UTC(), Clock: s.clock.Now(), Method: req.Method, Path: req.URL.Path,
+			Query: s.redact.Query(req.URL.RawQuery), Header: s.redact.Header(req.Header),
+		}
+		if len(raw) > maxJournalBody {
+			e.Body = fmt.Sprintf("[body over %d bytes, not kept]", maxJournalBody)
+		} else {
+			e.Body = s.redact.Body(req.Header.Get("Content-Type"), raw)
+		}
+		defer func() {
+			r := recover()
+			e.Duration = time.Since(start)
+			e.Operation, _ = c.Get(KeyOperation).(string)
+			e.Problem, _ = c.Get(KeyProblem).(*problem.Problem)
+			e.Override, _ = c.Get(keyOverride).(string)
+			e.Prefer, _ = c.Get(keyPrefer).(string)
+			e.Fault, _ = c.Get(keyFault).(string)
+			if m := s.owner(req.URL.Path); m != nil {
+				e.Vendor = m.vendor.Name()
+			}
+			switch {
+			case r == http.ErrAbortHandler || e.Fault != "":
+				e.Status, e.Fault = 0, "drop"
+			case r != nil:
+				e.Status = http.StatusInternalServerError
+			default:
+				e.Status = c.Response().Status
+			}
+			switch {
+			case e.Operation == "":
+				e.Nearest = s.nearest(req.Method, req.URL.Path)
+			case e.Problem != nil:
+				e.Nearest = invalidNearest(e.Vendor, e.Operation, req.Method, c.Path(), e.Problem)
+			}
+			s.journal.Add(e)
+			if r != nil {
+				panic(r)
+			}
+		}()
+		if err := next(c); err != nil {
+			s.handleError(err, c)
+		}
+		return nil
+	}
+}
+
+type readCloser struct {
+	io.Reader
+	io.Closer
+}

@@ -1,0 +1,85 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+
+	"github.com/idpmock/idpmock/mock/admin"
+	"github.com/idpmock/idpmock/mock/problem"
+)
+
+// DumpState returns every vendor's state and the clock. Vendors that do not
+// implement Stateful are listed in Unsupported.
+func (s *Server) DumpState(ctx context.Context) (admin.State, error) {
+	cs := admin.ClockStateOf(s.clock.State())
+	st := admin.State{Vendors: map[string]json.RawMessage{}, Clock: &cs}
+	for _, n := range s.names {
+		sf, ok := s.vendor[n].vendor.(Stateful)
+		if !ok {
+			st.Unsupported = append(st.Unsupported, n)
+			continue
+		}
+		raw, err := sf.SnapshotState(ctx)
+		if err != nil {
+			return st, fmt.Errorf("%s: snapshot: %w", n, err)
+		}
+		st.Vendors[n] = raw
+	}
+	return st, nil
+}
+
+// LoadState replaces the state with st: the clock first (so restored
+// lifetimes are measured against the saved time), then each vendor; vendors
+// absent from st go back to their fixtures.
+func (s *Server) LoadState(ctx context.Context, st admin.State) error {
+	for n, raw := range st.Vendors {
+		m, ok := s.vendor[n]
+		if !ok {
+			return problem.New(problem.Invalid, "state document names vendor %q, which this mock does not serve", n)
+		}
+		if _, ok := m.vendor.(Stateful); !ok && !isNull(raw) {
+			return problem.New(problem.Invalid, "vendor %s cannot load state yet (it does not implement server.Stateful)", n)
+		}
+	}
+	if c := st.Clock; c != nil {
+		if c.Frozen {
+			s.clock.Freeze()
+		} else {
+			s.clock.Unfreeze()
+		}
+		s.clock.Set(c.Now)
+	}
+	for _, n := range s.names {
+		v := s.vendor[n].vendor
+		raw, ok := st.Vendors[n]
+		if !ok || isNull(raw) {
+			if err := v.Reset(ctx, s.cfg.Fixtures); err != nil {
+				return fmt.Errorf("%s: reset: %w", n, err)
+			}
+			continue
+		}
+		if err := v.(Stateful).RestoreState(ctx, raw); err != nil {
+			return &problem.Problem{Kind: problem.Invalid, Message: fmt.Sprintf("%s: %v", n, err), Err: err}
+		}
+	}
+	return nil
+}
+
+func isNull(raw []byte) bool { return len(raw) == 0 || string(raw) == "null" }
+
+func (s *Server) loadStateFile(ctx context.Context, file string) error {
+	raw, err := os.ReadFile(file)
+	if err != nil {
+		return fmt.Errorf("state file: %w", err)
+	}
+	st, err := admin.ParseStateFile(file, raw)
+	if err != nil {
+		return err
+	}
+	if err := s.LoadState(ctx, st); err != nil {
+		return fmt.Errorf("state file %s: %w", file, err)
+	}
+	return nil
+}
