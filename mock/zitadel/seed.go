@@ -128,7 +128,7 @@ func (v *Vendor) Reload(ctx context.Context, fsys fs.FS) error {
 		}
 	}
 	s.install(sd)
-	v.log.InfoContext(ctx, "zitadel: fixtures reloaded", "users", len(sd.users), "intents", len(sd.intents), "sessions", s.sessions.Len())
+	v.log.DebugContext(ctx, "zitadel: fixtures reloaded", "users", len(sd.users), "intents", len(sd.intents), "sessions", s.sessions.Len())
 	return nil
 }
 
