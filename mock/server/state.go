@@ -33,7 +33,24 @@ func (s *Server) DumpState(ctx context.Context) (admin.State, error) {
 // LoadState replaces the state with st: the clock first (so restored
 // lifetimes are measured against the saved time), then each vendor; vendors
 // absent from st go back to their fixtures.
+//
+// It is all or nothing: when a vendor refuses its part, the clock and the
+// vendors already loaded go back to what they were.
 func (s *Server) LoadState(ctx context.Context, st admin.State) error {
+	before, err := s.DumpState(ctx)
+	if err != nil {
+		return fmt.Errorf("saving the current state before the load: %w", err)
+	}
+	if err := s.loadState(ctx, st); err != nil {
+		if rerr := s.loadState(ctx, before); rerr != nil {
+			s.cfg.Log.Error("rolling back a refused state load failed", "err", rerr)
+		}
+		return err
+	}
+	return nil
+}
+
+func (s *Server) loadState(ctx context.Context, st admin.State) error {
 	for n, raw := range st.Vendors {
 		m, ok := s.vendor[n]
 		if !ok {
