@@ -3,7 +3,7 @@ GO        ?= go
 ADDR      ?= 127.0.0.1:4010
 PKGS      := ./...
 
-.PHONY: all run build test generate check-generated vet fmt-check ci
+.PHONY: all run build test generate check-generated vet fmt-check ci npm-client-test browser-test image docker-test
 
 all: build
 
@@ -34,6 +34,25 @@ vet:
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+## npm-client-test: ZITADEL's own npm client (@zitadel/client over Connect JSON) runs a full login
+npm-client-test:
+	cd contracts/clients/zitadel-npm && npm ci --no-audit --no-fund
+	IDPMOCK_REQUIRE_NPM_CLIENT=1 $(GO) test -count=1 -run TestNPMClient -v ./mock/zitadel/
+
+## browser-test: CORS preflight from a real headless Chromium (installs Debian's chromium if missing)
+browser-test:
+	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; }
+	$(GO) test -count=1 -tags browser -run Browser -v ./mock/server/
+
+## image: the Docker image idpmock:latest
+image:
+	docker build -t idpmock:latest .
+
+## docker-test: build the image on a private dockerd and prove docker run works (installs docker.io)
+docker-test:
+	bash .ci/docker-test.sh
 
 ## ci: what .ci/run calls
 ci: check-generated test
