@@ -2,8 +2,10 @@
 GO        ?= go
 ADDR      ?= 127.0.0.1:4010
 PKGS      := ./...
+BASE_URL  ?= $(IDPMOCK_CONTRACT_BASE_URL)
+JUNIT     ?= $(IDPMOCK_JUNIT)
 
-.PHONY: all run build test generate check-generated vet fmt-check ci npm-client-test browser-test image docker-test
+.PHONY: all run build test generate check-generated vet fmt-check ci npm-client-test browser-test image docker-test contracts
 
 all: build
 
@@ -34,6 +36,11 @@ vet:
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+## contracts: specs, fixtures and mock checked against each other (and real vendors, given
+##   credentials). BASE_URL=http://127.0.0.1:4010 tests a running idpmock; JUNIT=report.xml writes JUnit.
+contracts:
+	IDPMOCK_CONTRACT_BASE_URL=$(BASE_URL) IDPMOCK_JUNIT=$(JUNIT) $(GO) test -count=1 ./contracts ./mock/conform ./mock/proxy
 
 ## npm-client-test: ZITADEL's own npm client (@zitadel/client over Connect JSON) runs a full login
 npm-client-test:

@@ -60,6 +60,16 @@ func errForbidden() error {
 	return fail(problem.Forbidden, gen.ACCESSFAILED, msgAccessFailed)
 }
 
+// errSessionCap is the mock's own limit on stored sessions per environment
+// (--max-sessions), worded as PingOne words an exhausted quota.
+func errSessionCap(limit int) error {
+	q := int64(limit)
+	return fail(problem.TooManyRequests, gen.REQUESTLIMITED, msgRequestLimited,
+		detail(gen.QUOTAEXCEEDED, "sessions", fmt.Sprintf(
+			"idpmock stores at most %d sessions per environment (--max-sessions); delete sessions or reset the mock (POST /__mock/reset)", limit),
+			&gen.InnerError{QuotaLimit: &q}))
+}
+
 // errInvalid is a 400 INVALID_DATA about one field.
 func errInvalid(code gen.ErrorDetailCode, target, message string, inner *gen.InnerError) error {
 	return fail(problem.Invalid, gen.INVALIDDATA, msgInvalidData, detail(code, target, message, inner))
@@ -125,6 +135,16 @@ func (v *Vendor) translate(p *problem.Problem) (int, gen.Error) {
 			[]gen.ErrorDetail{detail(gen.LIMITEXCEEDED, "", p.Message, &gen.InnerError{RetryAfter: &retry})})
 	case problem.Unavailable:
 		return http.StatusServiceUnavailable, errorBody(gen.UNEXPECTEDERROR, msgUnexpected, nil)
+	case problem.Internal:
+		// Strict mode: the mock's own answer broke the spec. Say which field
+		// broke which rule, so the failing test points at the cause.
+		if len(p.Issues) > 0 {
+			details := make([]gen.ErrorDetail, 0, len(p.Issues))
+			for _, is := range p.Issues {
+				details = append(details, detail(gen.INVALIDVALUE, is.Field, is.Message+" (rule "+is.Rule+")", nil))
+			}
+			return http.StatusInternalServerError, errorBody(gen.UNEXPECTEDERROR, p.Message, details)
+		}
 	}
 	return http.StatusInternalServerError, errorBody(gen.UNEXPECTEDERROR, msgUnexpected, nil)
 }

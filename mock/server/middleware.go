@@ -7,12 +7,14 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/labstack/echo/v4"
 
 	"github.com/idpmock/idpmock/mock/admin"
+	"github.com/idpmock/idpmock/mock/conform"
 	"github.com/idpmock/idpmock/mock/problem"
 )
 
@@ -77,6 +79,14 @@ func (s *Server) validateRequests(next echo.HandlerFunc) echo.HandlerFunc {
 		if route == nil {
 			return next(c) // unknown path or method: Echo's 404/405, in vendor format
 		}
+		// Echo lets a path's last parameter swallow the rest of the path,
+		// slashes included ("/v2/sessions/../../x"); a spec's parameter is one
+		// segment, so such a path names no operation, as at the vendor.
+		for _, v := range c.ParamValues() {
+			if strings.Contains(v, "/") {
+				return &problem.Problem{Kind: problem.NotFound, Message: "no operation at this path"}
+			}
+		}
 		c.Set(KeyOperation, route.Operation.OperationID)
 		if req.ContentLength > s.cfg.BodyLimit {
 			p := problem.New(problem.TooLarge, "request body is larger than %d bytes", s.cfg.BodyLimit)
@@ -135,10 +145,14 @@ func (s *Server) validateRequests(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		if declared(route.Operation, status) {
 			if vp := m.validator.Response(req.Context(), in, status, rec.header, rec.body.Bytes()); vp != nil {
-				s.cfg.Log.Error("strict mode: response breaks the spec", "operation", route.Operation.OperationID, "status", status, "problem", vp.Error())
+				// Names and rules only: kin-openapi's messages quote the
+				// offending values, which may be tokens or codes.
+				s.cfg.Log.Error("strict mode: response breaks the spec", "operation", route.Operation.OperationID, "status", status, "fields", issueFields(vp))
 				c.Response().Committed = false
 				c.Response().Header().Del("Content-Type")
 				c.Response().Header().Del("Content-Length")
+				// The vendor's error body may not name the field; this header always does.
+				c.Response().Header().Set(conform.HeaderViolations, conform.HeaderValue(conform.Violations(vp, "response")))
 				if werr := m.vendor.WriteError(c, vp); werr != nil {
 					return werr
 				}
@@ -152,6 +166,23 @@ func (s *Server) validateRequests(next echo.HandlerFunc) echo.HandlerFunc {
 		_, _ = real.Write(rec.body.Bytes())
 		return nil
 	}
+}
+
+// issueFields lists where a problem's issues are, without their messages:
+// "body sessionToken (pattern)".
+func issueFields(p *problem.Problem) []string {
+	out := make([]string, 0, len(p.Issues))
+	for _, is := range p.Issues {
+		f := is.In
+		if is.Field != "" {
+			f += " " + is.Field
+		}
+		if is.Rule != "" {
+			f += " (" + is.Rule + ")"
+		}
+		out = append(out, f)
+	}
+	return out
 }
 
 // declared reports whether strict mode should check a response: success

@@ -70,9 +70,27 @@ type Config struct {
 	// means FixturesDir/overrides.json (if FixturesDir is set). A missing
 	// file means no file overrides.
 	OverridesFile string
-	// StateFile is a state document (GET /__mock/state) loaded at start.
+	// StateFile is a state document (GET /__mock/state) loaded at start
+	// and never written (--state): a seed.
 	StateFile string
+	// PersistFile keeps the state across restarts (--state-file): loaded at
+	// start when it exists (StateFile seeds it otherwise), saved atomically
+	// shortly after every change and at shutdown.
+	PersistFile string
+	// PersistDelay is how long after a change the state is saved; changes
+	// in between are saved together.
+	PersistDelay time.Duration
+	// MaxSessions caps the sessions stored per tenant (PingOne environment,
+	// ZITADEL instance): 0 means DefaultMaxSessions, negative means no cap.
+	MaxSessions int
 }
+
+// DefaultMaxSessions is the default per-tenant session cap: far above what a
+// test suite stores, low enough that a runaway client cannot exhaust memory.
+const DefaultMaxSessions = 100_000
+
+// DefaultPersistDelay is the default Config.PersistDelay.
+const DefaultPersistDelay = 100 * time.Millisecond
 
 // AdminConfig configures the /__mock/ control API.
 type AdminConfig struct {
@@ -115,6 +133,12 @@ func (c *Config) Defaults() {
 	if c.IdleTimeout == 0 {
 		c.IdleTimeout = 120 * time.Second
 	}
+	if c.MaxSessions == 0 {
+		c.MaxSessions = DefaultMaxSessions
+	}
+	if c.PersistDelay <= 0 {
+		c.PersistDelay = DefaultPersistDelay
+	}
 }
 
 type mounted struct {
@@ -139,6 +163,7 @@ type Server struct {
 	redact    *journal.Redactor
 	overrides *override.Set
 	reloadMu  sync.Mutex
+	persist   *persister // nil without PersistFile
 }
 
 // opRef locates an operation by its operationId.
@@ -164,13 +189,16 @@ func New(ctx context.Context, cfg Config, factories ...VendorFactory) (*Server, 
 	}
 	if !cfg.KeepSecrets {
 		s.redact = journal.DefaultRedactor
+		// Every log line, the vendors' included, goes through the redactor.
+		cfg.Log = slog.New(redactHandler{inner: cfg.Log.Handler(), r: s.redact})
+		s.cfg.Log = cfg.Log
 	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
 	s.echo = e
 
-	deps := Deps{Clock: s.clock, Log: cfg.Log}
+	deps := Deps{Clock: s.clock, Log: cfg.Log, MaxSessions: max(cfg.MaxSessions, 0)}
 	for _, f := range factories {
 		v, err := f(deps)
 		if err != nil {
@@ -208,6 +236,7 @@ func New(ctx context.Context, cfg Config, factories ...VendorFactory) (*Server, 
 	sort.Strings(s.names)
 
 	e.Use(s.recoverPanics)
+	e.Use(s.noteChanges)
 	e.Use(s.logRequests)
 	if cfg.CORS {
 		e.Use(middleware.CORSWithConfig(middleware.CORSConfig{
@@ -220,7 +249,7 @@ func New(ctx context.Context, cfg Config, factories ...VendorFactory) (*Server, 
 			// asks for, so any client header passes (a literal "*" does not
 			// count as a wildcard when credentials are allowed).
 			AllowMethods:  []string{http.MethodGet, http.MethodHead, http.MethodPut, http.MethodPatch, http.MethodPost, http.MethodDelete},
-			ExposeHeaders: []string{"Correlation-Id", "Retry-After", "Location", "X-Idpmock-Operation", "X-Idpmock-Override", "Preference-Applied", "Content-Length", "Date"},
+			ExposeHeaders: []string{"Correlation-Id", "Retry-After", "Location", "X-Idpmock-Override", "X-Idpmock-Violations", "Preference-Applied", "Content-Length", "Date"},
 			MaxAge:        600,
 		}))
 	}
@@ -246,7 +275,11 @@ func New(ctx context.Context, cfg Config, factories ...VendorFactory) (*Server, 
 			return nil, err
 		}
 	}
-	if cfg.StateFile != "" {
+	if cfg.PersistFile != "" {
+		if err := s.startPersisting(ctx); err != nil {
+			return nil, err
+		}
+	} else if cfg.StateFile != "" {
 		if err := s.loadStateFile(ctx, cfg.StateFile); err != nil {
 			return nil, err
 		}
@@ -358,7 +391,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, ready func(addr net
 	}
 	select {
 	case err := <-errc:
-		return err
+		return errors.Join(err, s.Close(context.Background()))
 	case <-ctx.Done():
 	}
 	s.ready.Store(false)
@@ -367,12 +400,21 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, ready func(addr net
 	s.cfg.Log.Info("shutting down", "drain_timeout", s.cfg.ShutdownTimeout.String())
 	if err := hs.Shutdown(sctx); err != nil {
 		_ = hs.Close()
-		return fmt.Errorf("shutdown: %w", err)
+		return errors.Join(fmt.Errorf("shutdown: %w", err), s.Close(context.Background()))
 	}
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
+		return errors.Join(err, s.Close(context.Background()))
 	}
-	return nil
+	return s.Close(context.Background())
+}
+
+// Close saves the state to PersistFile (if any) one last time and stops
+// saving; call it when the handler no longer serves. Serve calls it.
+func (s *Server) Close(ctx context.Context) error {
+	if s.persist == nil {
+		return nil
+	}
+	return s.persist.close(ctx)
 }
 
 // owner finds the vendor that owns a URL path.
