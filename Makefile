@@ -2,10 +2,11 @@
 GO        ?= go
 ADDR      ?= 127.0.0.1:4010
 PKGS      := ./...
+IMAGE     ?= idpmock
 BASE_URL  ?= $(IDPMOCK_CONTRACT_BASE_URL)
 JUNIT     ?= $(IDPMOCK_JUNIT)
 
-.PHONY: all run build test generate check-generated vet fmt-check ci npm-client-test browser-test image docker-test contracts
+.PHONY: all run build test generate check-generated vet fmt-check ci npm-client-test browser-test image docker-test contracts bench
 
 all: build
 
@@ -53,13 +54,20 @@ browser-test:
 	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; }
 	$(GO) test -count=1 -tags browser -run Browser -v ./mock/server/
 
-## image: the Docker image idpmock:latest
+## image: build the Docker image (multi-stage, FROM scratch) as $(IMAGE)
 image:
-	docker build -t idpmock:latest .
+	docker build -t $(IMAGE) \
+	  --build-arg VERSION=$$(git describe --tags --always --dirty 2>/dev/null || echo dev) \
+	  --build-arg REVISION=$$(git rev-parse HEAD 2>/dev/null || echo unknown) \
+	  --build-arg CREATED=$$(date -u +%Y-%m-%dT%H:%M:%SZ) .
 
 ## docker-test: build the image on a private dockerd and prove docker run works (installs docker.io)
 docker-test:
 	bash .ci/docker-test.sh
+
+## bench: load benchmark against a bare-Echo baseline on loopback; writes docs/benchmarks.md (~3 min)
+bench:
+	$(GO) run ./bench -out docs/benchmarks.md
 
 ## ci: what .ci/run calls
 ci: check-generated test
