@@ -3,10 +3,12 @@ GO        ?= go
 ADDR      ?= 127.0.0.1:4010
 PKGS      := ./...
 IMAGE     ?= idpmock
+FUZZTIME  ?= 10s
+FUZZ_ROBUST := FuzzPingOne FuzzZitadelREST FuzzZitadelConnect FuzzVendorFixtures FuzzStateDocument
 BASE_URL  ?= $(IDPMOCK_CONTRACT_BASE_URL)
 JUNIT     ?= $(IDPMOCK_JUNIT)
 
-.PHONY: all run build test generate check-generated vet fmt-check ci npm-client-test browser-test image docker-test contracts bench
+.PHONY: all run build test generate check-generated vet fmt-check ci npm-client-test browser-test image docker-test contracts bench fuzz
 
 all: build
 
@@ -64,6 +66,13 @@ image:
 ## docker-test: build the image on a private dockerd and prove docker run works (installs docker.io)
 docker-test:
 	bash .ci/docker-test.sh
+
+## fuzz: every fuzz target for $(FUZZTIME) each; a crash is saved under testdata/fuzz/ (commit it) and fails the run
+fuzz:
+	@set -e; for t in $(FUZZ_ROBUST); do \
+	  echo "== $$t"; $(GO) test -run='^$$' -fuzz="^$$t$$" -fuzztime=$(FUZZTIME) ./mock/robust; \
+	done
+	@echo "== FuzzLoad"; $(GO) test -run='^$$' -fuzz='^FuzzLoad$$' -fuzztime=$(FUZZTIME) ./mock/fixture
 
 ## bench: load benchmark against a bare-Echo baseline on loopback; writes docs/benchmarks.md (~3 min)
 bench:

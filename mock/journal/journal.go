@@ -37,6 +37,34 @@ type Entry struct {
 	Prefer    string // Prefer header that shaped the answer
 	Fault     string // "drop"
 	Nearest   *Nearest
+
+	// raw is the body as received, decoded into Body when the entry is
+	// read (see SetBody).
+	raw *rawBody
+}
+
+type rawBody struct {
+	contentType string
+	data        []byte
+	redact      *Redactor
+}
+
+// SetBody keeps a request body to be decoded and redacted (by r, nil for
+// none) into Body when the entry is read, as Redactor.Body would now:
+// decoding costs more than serving most requests, and few entries are ever
+// read. data must not change afterwards.
+func (e *Entry) SetBody(contentType string, data []byte, r *Redactor) {
+	e.Body = nil
+	e.raw = &rawBody{contentType: contentType, data: data, redact: r}
+}
+
+// resolved returns e with Body decoded from the kept raw body.
+func (e Entry) resolved() Entry {
+	if e.raw != nil {
+		e.Body = e.raw.redact.Body(e.raw.contentType, e.raw.data)
+		e.raw = nil
+	}
+	return e
 }
 
 // Valid reports whether the request passed validation.
@@ -72,10 +100,10 @@ func New(size int) *Journal {
 	return &Journal{ring: make([]Entry, size)}
 }
 
-// Add records e, numbering it, and returns it as stored.
+// Add records e, numbering it, and returns it as stored (a body kept with
+// SetBody is decoded only when the entry is read back: Find, All).
 func (j *Journal) Add(e Entry) Entry {
 	j.mu.Lock()
-	defer j.mu.Unlock()
 	j.seq++
 	e.Seq = j.seq
 	j.ring[j.next] = e
@@ -83,6 +111,7 @@ func (j *Journal) Add(e Entry) Entry {
 	if j.next == 0 {
 		j.full = true
 	}
+	j.mu.Unlock()
 	return e
 }
 
@@ -136,6 +165,9 @@ func (q Query) Check() error {
 
 // Match reports whether e satisfies q.
 func (q Query) Match(e Entry) bool {
+	if len(q.Body) > 0 {
+		e = e.resolved()
+	}
 	switch {
 	case q.Operation != "" && e.Operation != q.Operation,
 		q.Vendor != "" && e.Vendor != q.Vendor,
@@ -166,6 +198,7 @@ func (j *Journal) Find(q Query) []Entry {
 	defer j.mu.RUnlock()
 	var out []Entry
 	visit := func(e Entry) {
+		e = e.resolved()
 		if q.Match(e) {
 			out = append(out, e)
 		}

@@ -51,9 +51,12 @@ func (r *Redactor) Header(h http.Header) http.Header {
 	return out
 }
 
+// Secret reports whether a field (or log attribute) name holds a credential.
+func (r *Redactor) Secret(key string) bool { return r.secret(key) }
+
 // secret reports whether a field name holds a credential.
 func (r *Redactor) secret(key string) bool {
-	k := strings.NewReplacer("_", "", "-", "").Replace(strings.ToLower(key))
+	k := fieldKey(key)
 	for _, f := range r.Fields {
 		if k == f {
 			return true
@@ -66,6 +69,38 @@ func (r *Redactor) secret(key string) bool {
 	}
 	return false
 }
+
+// fieldKey lower-cases key and drops "_" and "-" ("Client_Secret" →
+// "clientsecret"). It runs for every body field of every journaled request,
+// so it allocates only when the key needs changing.
+func fieldKey(key string) string {
+	clean := true
+	for i := 0; i < len(key); i++ {
+		c := key[i]
+		if c >= 0x80 {
+			return keyReplacer.Replace(strings.ToLower(key))
+		}
+		if c == '_' || c == '-' || ('A' <= c && c <= 'Z') {
+			clean = false
+		}
+	}
+	if clean {
+		return key
+	}
+	b := make([]byte, 0, len(key))
+	for i := 0; i < len(key); i++ {
+		switch c := key[i]; {
+		case c == '_' || c == '-':
+		case 'A' <= c && c <= 'Z':
+			b = append(b, c+'a'-'A')
+		default:
+			b = append(b, c)
+		}
+	}
+	return string(b)
+}
+
+var keyReplacer = strings.NewReplacer("_", "", "-", "")
 
 // Query returns the raw query with secret parameters hidden.
 func (r *Redactor) Query(raw string) string {

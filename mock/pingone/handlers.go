@@ -38,6 +38,9 @@ func (v *Vendor) CreateSession(ctx context.Context, req gen.CreateSessionRequest
 
 	v.mu.Lock()
 	defer v.mu.Unlock()
+	if v.max > 0 && v.sessions.Count(indexEnv, s.EnvID.String()) >= v.max {
+		return nil, errSessionCap(v.max)
+	}
 	if in.token != nil {
 		if err := v.claimToken(ctx, s.EnvID, *in.token, s.ID, now); err != nil {
 			return nil, err

@@ -26,20 +26,53 @@ type agent struct {
 	Device  gen.Device
 }
 
+// agents memoizes parseAgent: every read of a session renders its agent,
+// and a test suite sends few distinct user agents. Bounded so hostile
+// input cannot grow it; past the bound agents are parsed each time.
+var agents struct {
+	sync.RWMutex
+	m map[string]agent
+}
+
+const maxAgents = 4096
+
 // parseAgent derives browser, operating system and device from ua. Agents
 // ua-parser does not know come back as family "Other" without a version, as
-// ua-parser reports them.
+// ua-parser reports them. The result's version pointers are shared: callers
+// must not write through them.
 func parseAgent(ua string) agent {
-	c := uaParser().Parse(ua)
-	a := agent{
-		Browser: gen.Browser{Name: family(c.UserAgent.Family)},
-		OS:      gen.OperatingSystem{Name: family(c.Os.Family)},
-		Device:  gen.Device{Type: family(c.Device.Family)},
+	agents.RLock()
+	a, ok := agents.m[ua]
+	agents.RUnlock()
+	if ok {
+		return a
 	}
-	if v := c.UserAgent.ToVersionString(); v != "" {
+	a = parseAgentUncached(ua)
+	agents.Lock()
+	if agents.m == nil {
+		agents.m = make(map[string]agent)
+	}
+	if len(agents.m) < maxAgents {
+		agents.m[ua] = a
+	}
+	agents.Unlock()
+	return a
+}
+
+func parseAgentUncached(ua string) agent {
+	// The three lookups one after the other: uaparser's Parse runs each in
+	// its own goroutine, which costs more than the lookups on a busy server.
+	p := uaParser()
+	ag, os, dev := p.ParseUserAgent(ua), p.ParseOs(ua), p.ParseDevice(ua)
+	a := agent{
+		Browser: gen.Browser{Name: family(ag.Family)},
+		OS:      gen.OperatingSystem{Name: family(os.Family)},
+		Device:  gen.Device{Type: family(dev.Family)},
+	}
+	if v := ag.ToVersionString(); v != "" {
 		a.Browser.Version = &v
 	}
-	if v := c.Os.ToVersionString(); v != "" {
+	if v := os.ToVersionString(); v != "" {
 		a.OS.Version = &v
 	}
 	return a

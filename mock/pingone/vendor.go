@@ -33,6 +33,7 @@ const (
 
 	indexToken = "token" // environment + session token
 	indexUser  = "user"  // environment + user
+	indexEnv   = "env"   // environment, to count its sessions
 )
 
 // Options tune the PingOne vendor where PingOne's behaviour is a choice.
@@ -50,6 +51,7 @@ type Options struct {
 // Vendor serves PingOne. Create it with New or Factory.
 type Vendor struct {
 	opts  Options
+	max   int // sessions per environment; 0: no cap
 	clock clock.Clock
 	log   *slog.Logger
 	spec  *openapi3.T
@@ -90,7 +92,10 @@ func New(d server.Deps, opts Options) (*Vendor, error) {
 		clk = clock.New()
 	}
 	opts.BaseURL = strings.TrimRight(opts.BaseURL, "/")
-	v := &Vendor{opts: opts, clock: clk, log: log.With("vendor", "pingone"), spec: spec}
+	// Compile ua-parser's regexes while the rest of the server starts, not
+	// in the first request that renders a session.
+	go uaParser()
+	v := &Vendor{opts: opts, max: d.MaxSessions, clock: clk, log: log.With("vendor", "pingone"), spec: spec}
 	v.sessions = state.NewMemory(func(s *session) string { return s.ID.String() },
 		state.WithIndex(state.Index[*session]{Name: indexToken, Keys: func(s *session) []string {
 			if s.Token == "" {
@@ -98,6 +103,7 @@ func New(d server.Deps, opts Options) (*Vendor, error) {
 			}
 			return []string{tokenKey(s.EnvID, s.Token)}
 		}}),
+		state.WithIndex(state.Index[*session]{Name: indexEnv, Keys: func(s *session) []string { return []string{s.EnvID.String()} }}),
 		state.WithIndex(state.Index[*session]{Name: indexUser, Keys: func(s *session) []string {
 			if s.UserID == uuid.Nil {
 				return nil
@@ -115,8 +121,9 @@ func userKey(env, user uuid.UUID) string          { return env.String() + "/" + 
 // Name is the vendor's name and fixtures folder.
 func (v *Vendor) Name() string { return "pingone" }
 
-// Spec is the embedded, generated-from spec.
-func (v *Vendor) Spec() (*openapi3.T, error) { return gen.GetSpec() }
+// Spec is the embedded, generated-from spec, parsed once in New: parsing
+// it is most of the mock's start-up time.
+func (v *Vendor) Spec() (*openapi3.T, error) { return v.spec, nil }
 
 // BasePath is /v1: the spec's paths carry no version prefix.
 func (v *Vendor) BasePath() string { return basePath }

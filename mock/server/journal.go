@@ -37,7 +37,7 @@ func (s *Server) journalRequests(next echo.HandlerFunc) echo.HandlerFunc {
 		if len(raw) > maxJournalBody {
 			e.Body = fmt.Sprintf("[body over %d bytes, not kept]", maxJournalBody)
 		} else {
-			e.Body = s.redact.Body(req.Header.Get("Content-Type"), raw)
+			e.SetBody(req.Header.Get("Content-Type"), raw, s.redact)
 		}
 		defer func() {
 			r := recover()

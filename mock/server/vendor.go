@@ -47,6 +47,10 @@ type RequestNormalizer interface {
 type Deps struct {
 	Clock clock.Clock
 	Log   *slog.Logger
+	// MaxSessions caps the sessions a vendor stores per tenant (PingOne
+	// environment, ZITADEL instance); 0 means no cap. Past it, creating a
+	// session fails with the vendor's resource-exhausted error.
+	MaxSessions int
 }
 
 // Stateful is implemented by vendors whose state can be saved and loaded

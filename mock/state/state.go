@@ -40,6 +40,7 @@ type Store[T Record[T]] interface {
 	Update(ctx context.Context, key string, fn func(T) (T, error)) (T, error)
 	Delete(ctx context.Context, key string) (T, error)
 	Lookup(ctx context.Context, index, indexKey string) ([]T, error)
+	Count(index, indexKey string) int
 	List(ctx context.Context, keep func(T) bool) ([]T, error)
 	Len() int
 	Clear()
@@ -218,6 +219,14 @@ func (m *Memory[T]) Lookup(ctx context.Context, index, indexKey string) ([]T, er
 		out = append(out, m.m[k].Clone())
 	}
 	return out, nil
+}
+
+// Count is how many records have indexKey in index, without copying them
+// (0 for an unknown index).
+func (m *Memory[T]) Count(index, indexKey string) int {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return len(m.idx[index][indexKey])
 }
 
 // List returns copies of the records keep accepts (all when keep is nil),

@@ -104,6 +104,9 @@ func TestMemoryCopiesAndIndexes(t *testing.T) {
 	if l, _ := m.Lookup(ctx, "owner", "u2"); len(l) != 1 {
 		t.Fatalf("index not updated: %v", l)
 	}
+	if n, n1 := m.Count("owner", "u2"), m.Count("owner", "u1"); n != 1 || n1 != 0 {
+		t.Fatalf("Count: u2 %d, u1 %d; want 1, 0", n, n1)
+	}
 	if _, err := m.Lookup(ctx, "nope", "u2"); err == nil {
 		t.Fatal("unknown index accepted")
 	}

@@ -9,10 +9,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"mime"
 	"net/http"
 	"net/url"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
@@ -100,10 +103,40 @@ func (v *Validator) Request(ctx context.Context, req *http.Request, route *route
 		}
 	}
 	in := &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route, Options: v.opts}
+	if p := checkUTF8(req); p != nil {
+		return in, p
+	}
 	if err := openapi3filter.ValidateRequest(ctx, in); err != nil {
 		return in, Problem(err)
 	}
 	return in, nil
+}
+
+// checkUTF8 refuses a JSON body that is not UTF-8, as RFC 8259 requires
+// and both Jackson and protojson do; Go's decoder would silently turn the
+// bytes into U+FFFD and store them. The body is left re-readable.
+func checkUTF8(req *http.Request) *problem.Problem {
+	if req.Body == nil || req.Body == http.NoBody {
+		return nil
+	}
+	mt, _, _ := mime.ParseMediaType(req.Header.Get("Content-Type"))
+	if mt != "application/json" && !strings.HasSuffix(mt, "+json") {
+		return nil
+	}
+	b, err := io.ReadAll(req.Body)
+	_ = req.Body.Close()
+	req.Body = io.NopCloser(bytes.NewReader(b))
+	req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
+	if err != nil {
+		return &problem.Problem{Kind: problem.Invalid, Message: "request body could not be read", Err: err,
+			Issues: []problem.Issue{{In: "body", Rule: "json", Message: "request body could not be read"}}}
+	}
+	if !utf8.Valid(b) {
+		const msg = "request body is not valid JSON: invalid UTF-8 in string"
+		return &problem.Problem{Kind: problem.Invalid, Message: msg,
+			Issues: []problem.Issue{{In: "body", Rule: "json", Message: msg}}}
+	}
+	return nil
 }
 
 // Response validates a response the mock is about to send (strict mode).

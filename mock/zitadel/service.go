@@ -38,6 +38,9 @@ type service struct {
 	intents  *state.Memory[*intent]
 	sessions *state.Memory[*session]
 
+	// max caps stored sessions (server.Deps.MaxSessions); 0: no cap.
+	max int
+
 	idMu      sync.Mutex
 	lastID    uint64
 	processed uint64 // instance-wide event sequence (ListDetails.processedSequence)
@@ -165,6 +168,9 @@ func (s *service) create(ctx context.Context, in input) (*gen.CreateSessionRespo
 	if zerr := s.apply(ctx, c, checked, in, p); zerr != nil {
 		return nil, zerr
 	}
+	if zerr := s.makeRoom(ctx); zerr != nil {
+		return nil, zerr
+	}
 	sess.TokenID = newToken()
 	c.events++ // session.token.set
 	sess.Sequence += uint64(c.events)
@@ -227,6 +233,26 @@ func (s *service) set(ctx context.Context, id string, in input) (*gen.SetSession
 		SessionToken: strPtr(token),
 		Challenges:   c.resp,
 	}, nil
+}
+
+// makeRoom enforces the mock's session cap before a create: terminated
+// sessions (kept only so a second delete answers with details) go first;
+// past that, the create fails with resource_exhausted. s.mu must be held.
+func (s *service) makeRoom(ctx context.Context) *zerr {
+	if s.max <= 0 || s.sessions.Len() < s.max {
+		return nil
+	}
+	ended, err := s.sessions.List(ctx, func(x *session) bool { return x.Terminated })
+	if err != nil {
+		return storeErr(err)
+	}
+	for _, x := range ended {
+		_, _ = s.sessions.Delete(ctx, x.ID)
+	}
+	if s.sessions.Len() < s.max {
+		return nil
+	}
+	return plainErr(codeResourceExhausted, "idpmock stores at most %d sessions per instance (--max-sessions); delete sessions or reset the mock (POST /__mock/reset)", s.max)
 }
 
 // get is GetSession.

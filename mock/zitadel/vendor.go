@@ -17,6 +17,7 @@ import (
 	gen "github.com/idpmock/idpmock/gen/zitadel"
 	"github.com/idpmock/idpmock/mock/problem"
 	"github.com/idpmock/idpmock/mock/server"
+	"github.com/idpmock/idpmock/mock/validate"
 )
 
 // connectPrefix starts every Connect procedure path of ZITADEL's services.
@@ -47,13 +48,17 @@ func New(d server.Deps) (server.Vendor, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Vendor{svc: newService(d.Clock, log), spec: spec, log: log}, nil
+	svc := newService(d.Clock, log)
+	svc.max = d.MaxSessions
+	return &Vendor{svc: svc, spec: spec, log: log}, nil
 }
 
 func (v *Vendor) Name() string { return "zitadel" }
 
-// Spec returns a fresh copy: the server may adjust servers and formats.
-func (v *Vendor) Spec() (*openapi3.T, error) { return gen.GetSpec() }
+// Spec is the spec parsed once in New (parsing it is most of the start-up
+// time); the server's validator registers formats on it, which the
+// fixture checks that share it do not depend on.
+func (v *Vendor) Spec() (*openapi3.T, error) { return v.spec, nil }
 
 // BasePath is empty: the spec's paths carry /v2 and the Connect service name.
 func (v *Vendor) BasePath() string { return "" }
@@ -67,9 +72,14 @@ func (v *Vendor) Register(e *echo.Echo) {
 	gen.RegisterHandlersWithBaseURL(e, gen.NewStrictHandler(v, []gen.StrictMiddlewareFunc{v.withBearer}), v.BasePath())
 }
 
-// withBearer hands the caller's token to the core (for creator queries).
-func (v *Vendor) withBearer(f gen.StrictHandlerFunc, _ string) gen.StrictHandlerFunc {
+// withBearer hands the caller's token to the core (for creator queries),
+// after refusing a body with a repeated member as protojson does (Go's
+// decoder, which the generated code uses, keeps the last one).
+func (v *Vendor) withBearer(f gen.StrictHandlerFunc, op string) gen.StrictHandlerFunc {
 	return func(c echo.Context, req any) (any, error) {
+		if name, line, col, dup := duplicateKey(validate.Body(c.Request())); dup {
+			return nil, v.writeErr(c, duplicateErr(connect(c), requestMessage(op), name, line, col))
+		}
 		scheme, tok, _ := strings.Cut(c.Request().Header.Get(echo.HeaderAuthorization), " ")
 		if strings.EqualFold(scheme, "bearer") {
 			r := c.Request()

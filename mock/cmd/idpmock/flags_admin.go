@@ -23,7 +23,8 @@ func controlFlags(fs *flag.FlagSet) func(cfg *server.Config, fixturesDir string)
 	redact := fs.Bool("redact", true, "hide credentials (Authorization, cookies, passwords, OTP codes, tokens) in the journal")
 	watch := fs.Bool("watch", false, "with --fixtures: reload fixtures and overrides.json on change, keeping state")
 	overrides := fs.String("overrides", "", "overrides file loaded at start and on reload (default: <fixtures>/overrides.json)")
-	state := fs.String("state", "", "state document (saved from GET /__mock/state) loaded at start")
+	state := fs.String("state", "", "state document (saved from GET /__mock/state) loaded at start, never written (a seed)")
+	stateFile := fs.String("state-file", "", "keep state across restarts in this file: loaded at start if it exists (else --state seeds it), saved atomically within ~100ms of each change and at shutdown")
 	return func(cfg *server.Config, fixturesDir string) error {
 		cfg.Admin = server.AdminConfig{Disabled: !*adminOn, Token: *token}
 		cfg.AllowOffSpec = *offSpec
@@ -36,6 +37,7 @@ func controlFlags(fs *flag.FlagSet) func(cfg *server.Config, fixturesDir string)
 		cfg.Watch = *watch
 		cfg.OverridesFile = *overrides
 		cfg.StateFile = *state
+		cfg.PersistFile = *stateFile
 		if cfg.Watch && fixturesDir == "" {
 			return errors.New("--watch needs --fixtures DIR")
 		}

@@ -26,6 +26,10 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.BoolVar(&cfg.CORS, "cors", true, "answer CORS preflights and echo the Origin, with credentials")
 	fs.Int64Var(&cfg.BodyLimit, "body-limit", 1<<20, "largest request body in bytes (413 past it)")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "how long in-flight requests may drain on SIGTERM")
+	fs.DurationVar(&cfg.ReadTimeout, "read-timeout", 30*time.Second, "longest time to read a request, headers and body")
+	fs.DurationVar(&cfg.WriteTimeout, "write-timeout", 60*time.Second, "longest time from the end of the request headers to the end of the answer (keep it above override delays)")
+	fs.DurationVar(&cfg.IdleTimeout, "idle-timeout", 120*time.Second, "how long an idle keep-alive connection stays open")
+	fs.IntVar(&cfg.MaxSessions, "max-sessions", server.DefaultMaxSessions, "sessions stored per PingOne environment and per ZITADEL instance before creates fail (-1: no cap)")
 	applyControl := controlFlags(fs)
 	var vendors mock.Config
 	vendors.RegisterFlags(fs)
