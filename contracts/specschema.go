@@ -116,21 +116,11 @@ func validateValue(sc *jsonschema.Schema, file, location string, v any) []Findin
 	if !errors.As(err, &ve) {
 		return []Finding{{File: file, Location: location, Message: err.Error()}}
 	}
-	var out []Finding
-	var walk func(*jsonschema.ValidationError)
-	walk = func(e *jsonschema.ValidationError) {
-		if len(e.Causes) == 0 {
-			kw := e.KeywordLocation
-			out = append(out, Finding{File: file, Location: location, Pointer: e.InstanceLocation,
-				Rule: kw[strings.LastIndex(kw, "/")+1:], Message: e.Message})
-			return
-		}
-		for _, c := range e.Causes {
-			walk(c)
-		}
+	leaves := fixture.Leaves(ve)
+	out := make([]Finding, 0, len(leaves))
+	for _, l := range leaves {
+		out = append(out, Finding{File: file, Location: location, Pointer: l.Pointer, Rule: l.Rule, Message: l.Message})
 	}
-	walk(ve)
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Pointer < out[j].Pointer })
 	return out
 }
 

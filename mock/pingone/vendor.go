@@ -92,9 +92,6 @@ func New(d server.Deps, opts Options) (*Vendor, error) {
 		clk = clock.New()
 	}
 	opts.BaseURL = strings.TrimRight(opts.BaseURL, "/")
-	// Compile ua-parser's regexes while the rest of the server starts, not
-	// in the first request that renders a session.
-	go uaParser()
 	v := &Vendor{opts: opts, max: d.MaxSessions, clock: clk, log: log.With("vendor", "pingone"), spec: spec}
 	v.sessions = state.NewMemory(func(s *session) string { return s.ID.String() },
 		state.WithIndex(state.Index[*session]{Name: indexToken, Keys: func(s *session) []string {

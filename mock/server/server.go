@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"sort"
 	"strings"
 	"sync"
@@ -199,20 +200,32 @@ func New(ctx context.Context, cfg Config, factories ...VendorFactory) (*Server, 
 	s.echo = e
 
 	deps := Deps{Clock: s.clock, Log: cfg.Log, MaxSessions: max(cfg.MaxSessions, 0)}
-	for _, f := range factories {
-		v, err := f(deps)
-		if err != nil {
-			return nil, err
-		}
-		doc, err := v.Spec()
-		if err != nil {
-			return nil, fmt.Errorf("%s spec: %w", v.Name(), err)
-		}
-		val, err := validate.New(doc, v.BasePath())
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", v.Name(), err)
-		}
-		m := &mounted{vendor: v, validator: val}
+	// Building a vendor (parsing its spec, preparing its validator, loading
+	// its fixtures) is most of start-up and independent per vendor, so the
+	// vendors are built side by side while the admin API is mounted.
+	built := make([]*mounted, len(factories))
+	errs := make([]error, len(factories))
+	var wg sync.WaitGroup
+	for i, f := range factories {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			built[i], errs[i] = buildVendor(ctx, f, deps, cfg.Fixtures)
+		}()
+	}
+	var adminErr error
+	if !cfg.Admin.Disabled {
+		adminErr = admin.Register(e, s, admin.Options{Token: cfg.Admin.Token})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	if adminErr != nil {
+		return nil, adminErr
+	}
+	for _, m := range built {
+		v, val := m.vendor, m.validator
 		if _, dup := s.vendor[v.Name()]; dup {
 			return nil, fmt.Errorf("vendor %q registered twice", v.Name())
 		}
@@ -227,9 +240,6 @@ func New(ctx context.Context, cfg Config, factories ...VendorFactory) (*Server, 
 		}
 		for _, p := range v.Prefixes() {
 			s.owners = append(s.owners, ownerPrefix{prefix: p, m: m})
-		}
-		if err := v.Reset(ctx, cfg.Fixtures); err != nil {
-			return nil, fmt.Errorf("%s fixtures: %w", v.Name(), err)
 		}
 	}
 	sort.Slice(s.owners, func(i, j int) bool { return len(s.owners[i].prefix) > len(s.owners[j].prefix) })
@@ -262,11 +272,6 @@ func New(ctx context.Context, cfg Config, factories ...VendorFactory) (*Server, 
 		}
 		return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
 	})
-	if !cfg.Admin.Disabled {
-		if err := admin.Register(e, s, admin.Options{Token: cfg.Admin.Token}); err != nil {
-			return nil, err
-		}
-	}
 	for _, name := range s.names {
 		s.vendor[name].vendor.Register(e)
 	}
@@ -289,6 +294,33 @@ func New(ctx context.Context, cfg Config, factories ...VendorFactory) (*Server, 
 
 func isAdminPath(p string) bool {
 	return strings.HasPrefix(p, admin.Prefix) || p == strings.TrimSuffix(admin.Prefix, "/")
+}
+
+// settle hands the heap that start-up used and dropped (the scaffolding of
+// parsed specs, schema compilers) back to the OS, so an idle mock stays
+// small. It runs after the listener is up, off the start-up path.
+func (s *Server) settle() {
+	debug.FreeOSMemory()
+}
+
+// buildVendor makes a vendor, its validator and its seeded state.
+func buildVendor(ctx context.Context, f VendorFactory, deps Deps, fixtures fs.FS) (*mounted, error) {
+	v, err := f(deps)
+	if err != nil {
+		return nil, err
+	}
+	doc, err := v.Spec()
+	if err != nil {
+		return nil, fmt.Errorf("%s spec: %w", v.Name(), err)
+	}
+	val, err := validate.New(doc, v.BasePath())
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", v.Name(), err)
+	}
+	if err := v.Reset(ctx, fixtures); err != nil {
+		return nil, fmt.Errorf("%s fixtures: %w", v.Name(), err)
+	}
+	return &mounted{vendor: v, validator: val}, nil
 }
 
 // Handler is the server's HTTP handler, ready to serve.
@@ -389,6 +421,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, ready func(addr net
 	if ready != nil {
 		ready(ln.Addr())
 	}
+	go s.settle()
 	select {
 	case err := <-errc:
 		return errors.Join(err, s.Close(context.Background()))
