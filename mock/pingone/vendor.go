@@ -72,6 +72,10 @@ var (
 	_ gen.StrictServerInterface = (*Vendor)(nil)
 )
 
+// Every answer carries a fresh Correlation-Id and every error a fresh id;
+// drawing their randomness from a pool keeps crypto/rand off the hot path.
+func init() { uuid.EnableRandPool() }
+
 // Factory returns a server.VendorFactory for PingOne with opts.
 func Factory(opts Options) server.VendorFactory {
 	return func(d server.Deps) (server.Vendor, error) { return New(d, opts) }

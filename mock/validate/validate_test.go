@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -134,5 +135,37 @@ func TestResponse(t *testing.T) {
 	}
 	if p := v.Response(context.Background(), in, 201, h, []byte(`{}`)); p == nil {
 		t.Fatal("undeclared status accepted")
+	}
+}
+
+// checkUUID must accept exactly what kin-openapi's RFC 4122 pattern does.
+func TestUUIDFormatMatchesPattern(t *testing.T) {
+	re := regexp.MustCompile(openapi3.FormatOfStringForUUIDOfRFC4122)
+	doc, err := openapi3.NewLoader().LoadFromFile("testdata/petstore.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := validate.New(doc, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	route := v.Route(http.MethodPut, "/things/:id")
+	for _, id := range []string{
+		okID, strings.ToUpper(okID), "00000000-0000-0000-0000-000000000000",
+		"3fa85f64-5717-6562-b3fc-2c963f66afa6", // version 6
+		"3fa85f64-5717-4562-c3fc-2c963f66afa6", // variant c
+		"3fa85f64-5717-4562-b3fc-2c963f66afa",  // short
+		"3fa85f64-5717-4562-b3fc-2c963f66afa6x",
+		"3fa85f64x5717-4562-b3fc-2c963f66afa6",
+		"3fa85f64-5717-4562-b3fc-2c963f66afg6",
+		"07e1ee43-9f56-4254-8cfb-1709b5ea8e24", "", "nope",
+	} {
+		req := httptest.NewRequest(http.MethodPut, "/things/x", strings.NewReader(`{"name":"a","owner":{"id":"o"}}`))
+		req.Header.Set("Authorization", "Bearer tok")
+		req.Header.Set("Content-Type", "application/json")
+		_, p := v.Request(context.Background(), req, route, map[string]string{"id": id})
+		if got, want := p == nil, re.MatchString(id); got != want {
+			t.Errorf("%q: accepted = %v, pattern says %v (%v)", id, got, want, p)
+		}
 	}
 }
