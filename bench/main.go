@@ -37,6 +37,7 @@ type config struct {
 	connSweep []int
 	pool      int
 	live      int
+	profile   time.Duration
 }
 
 func main() {
@@ -45,12 +46,14 @@ func main() {
 	flag.DurationVar(&cfg.duration, "duration", 2*time.Second, "measured time per run")
 	flag.DurationVar(&cfg.warmup, "warmup", 300*time.Millisecond, "unmeasured warm-up per run")
 	flag.IntVar(&cfg.conns, "conns", 16, "connections for the per-operation runs")
+	flag.DurationVar(&cfg.profile, "profile", 2*time.Second, "in-process CPU profile per profiled operation")
 	flag.Int64Var(&cfg.max, "max-requests", 2_000_000, "requests measured per run at most")
 	maxSessions := flag.Int("max-sessions", 100_000, "largest stored-session count of the scaling run")
 	quick := flag.Bool("quick", false, "short runs (0.5s, up to 10,000 sessions) for a smoke test")
 	flag.Parse()
 	if *quick {
 		cfg.duration, cfg.warmup, *maxSessions = 500*time.Millisecond, 100*time.Millisecond, 10_000
+		cfg.profile = 300 * time.Millisecond
 	}
 	for n := 100; n <= *maxSessions; n *= 10 {
 		cfg.sessions = append(cfg.sessions, n)
@@ -102,6 +105,12 @@ type report struct {
 	conns      []connRow
 	failures   []string
 	loadAvg    string
+	profiles   []profileRow
+}
+
+// profileRow is pprof's view of one operation served in process.
+type profileRow struct {
+	Op, Top string
 }
 
 func run(cfg config) error {
@@ -167,6 +176,23 @@ func run(cfg config) error {
 			mixedAllocs[i].Objects += a[i].Objects * float64(w.Weight) / 100
 			mixedAllocs[i].Bytes += a[i].Bytes * float64(w.Weight) / 100
 		}
+	}
+	// Where a request's time goes, for the operations the targets name.
+	for _, name := range []string{"pingone-read", "pingone-create", "zitadel-rest-get"} {
+		var op *workload.Op
+		for _, o := range workload.Ops {
+			if o.Name == name {
+				op = o
+			}
+		}
+		if op == nil {
+			continue
+		}
+		top, err := profileOp(dir, mockH, pools, op, cfg.profile)
+		if err != nil {
+			return fmt.Errorf("profile %s: %w", name, err)
+		}
+		rep.profiles = append(rep.profiles, profileRow{Op: name, Top: top})
 	}
 	srv, mockH, baseH = nil, nil, nil
 

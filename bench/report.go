@@ -78,6 +78,15 @@ func (r *report) markdown() string {
 		p("| %d | %s | %s | %s | %s | %s | %s | %s |\n", c.Conns, rate(c.Mock.RPS), ms(c.Mock.P50), ms(c.Mock.P99),
 			rate(c.Baseline.RPS), ms(c.Baseline.P50), ms(c.Baseline.P99), pct(c.Mock.RPS/c.Baseline.RPS))
 	}
+	p("\n## Where the time goes\n\n")
+	p("CPU profiles of single operations served in process (no network), taken by this run with `runtime/pprof`\n")
+	p("and summarised with `go tool pprof -top -cum`. They explain the missed throughput targets: per request the mock\n")
+	p("validates against the spec with kin-openapi (parameters, and for writes the whole body, decoded into generic\n")
+	p("values), decodes the body again into the generated types, renders the vendor document, encodes it with\n")
+	p("`encoding/json` and records the exchange in the journal; the baseline only writes fixed bytes.\n\n")
+	for _, pr := range r.profiles {
+		p("### %s\n\n```\n%s```\n\n", pr.Op, pr.Top)
+	}
 	p("\n## How to reproduce\n\n")
 	p("```sh\nmake bench                                   # this report\n")
 	p("go test -run '^$' -bench . -benchmem ./bench/workload/ ./mock/validate/   # in-process, per operation\n```\n\n")
