@@ -99,6 +99,8 @@ type report struct {
 	ops        []opResult
 	mockStart  []*proc
 	baseStart  []*proc
+	idleMock   []int64 // RSS of fresh, healthy, untouched servers
+	idleBase   []int64
 	scale      []scaleRow
 	heapPerSes float64
 	heapN      int
@@ -195,6 +197,19 @@ func run(cfg config) error {
 		rep.profiles = append(rep.profiles, profileRow{Op: name, Top: top})
 	}
 	srv, mockH, baseH = nil, nil, nil
+
+	// Idle memory: fresh servers that have answered /healthz and nothing else.
+	for i := 0; i < 3; i++ {
+		m, err := idleRSS(mockBin, "--log-level", "warn")
+		if err != nil {
+			return err
+		}
+		b, err := idleRSS(baseBin, "--routes", routesFile)
+		if err != nil {
+			return err
+		}
+		rep.idleMock, rep.idleBase = append(rep.idleMock, m), append(rep.idleBase, b)
+	}
 
 	// Each operation, then the mix, against a fresh mock and baseline.
 	type scenario struct {

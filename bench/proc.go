@@ -93,6 +93,41 @@ func start(name, bin string, args ...string) (*proc, error) {
 
 func (p *proc) pid() int { return p.cmd.Process.Pid }
 
+// idleRSS starts bin, waits for its first good /healthz, lets it settle
+// with no other traffic, and returns its resident memory: what an idle mock
+// costs before any vendor request has touched lazily built tables.
+func idleRSS(bin string, args ...string) (int64, error) {
+	addr, err := freeAddr()
+	if err != nil {
+		return 0, err
+	}
+	p := &proc{name: "idle", addr: addr}
+	p.cmd = exec.Command(bin, append([]string{"--addr", addr}, args...)...)
+	p.cmd.Stderr = &p.stderr
+	if err := p.cmd.Start(); err != nil {
+		return 0, err
+	}
+	defer p.stop()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		c, err := dial(addr)
+		if err == nil {
+			st, _, err := c.do(workload.Request{Method: "GET", Path: "/healthz"})
+			c.close()
+			if err == nil && st == 200 {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			return 0, fmt.Errorf("idle probe: no healthy answer within 60s\n%s", p.stderr.String())
+		}
+		time.Sleep(time.Millisecond)
+	}
+	time.Sleep(300 * time.Millisecond)
+	rss, _, err := p.memory()
+	return rss, err
+}
+
 // stop asks the server to shut down and waits for it.
 func (p *proc) stop() {
 	if p.cmd.Process == nil {

@@ -57,7 +57,8 @@ func (r *report) markdown() string {
 	p("| | idpmock | baseline |\n|---|--:|--:|\n")
 	p("| exec → first 200 on /healthz | %s | %s |\n", ms(median(health(r.mockStart))), ms(median(health(r.baseStart))))
 	p("| exec → first 200 on a vendor GET (`GET %s`) | %s | %s |\n", "/v1/environments/…/sessions/{seeded}", ms(median(ready(r.mockStart))), ms(median(ready(r.baseStart))))
-	p("| idle RSS after start | %s | %s |\n\n", size(medianInt(idle(r.ops, true))), size(medianInt(idle(r.ops, false))))
+	p("| idle RSS: started, healthy, no vendor request yet | %s | %s |\n", size(medianInt(r.idleMock)), size(medianInt(r.idleBase)))
+	p("| RSS after the first vendor GET (PingOne compiles ua-parser's tables on first use) | %s | %s |\n\n", size(medianInt(idle(r.ops, true))), size(medianInt(idle(r.ops, false))))
 
 	p("## Scaling with stored sessions\n\n")
 	p("The read mix (PingOne read, ZITADEL GetSession, half each) at %d connections over sessions preloaded with\n", cfg.conns)
@@ -127,9 +128,13 @@ func (r *report) targets(b *strings.Builder) {
 	}
 	rows = append(rows, row{fmt.Sprintf("p99 < 2 ms at %d connections (worst operation)", r.cfg.conns), ms(worst) + " (" + worstName + ")", worst < 2*time.Millisecond})
 	st := median(ready(r.mockStart))
-	rows = append(rows, row{"start-up to first good vendor answer < 50 ms", ms(st), st < 50*time.Millisecond})
-	rss := medianInt(idle(r.ops, true))
-	rows = append(rows, row{"idle RSS < 30 MB", size(rss), rss < 30<<20})
+	hz := median(health(r.mockStart))
+	rows = append(rows, row{"start-up: exec to first good /healthz < 50 ms", ms(hz), hz < 50*time.Millisecond})
+	rows = append(rows, row{"start-up: exec to first good PingOne read < 50 ms", ms(st), st < 50*time.Millisecond})
+	rss := medianInt(r.idleMock)
+	rows = append(rows, row{"idle RSS < 30 MB (no vendor request yet)", size(rss), rss < 30<<20})
+	warm := medianInt(idle(r.ops, true))
+	rows = append(rows, row{"idle RSS < 30 MB after the first PingOne read", size(warm), warm < 30<<20})
 	rows = append(rows, row{"< 2 KB per stored session (live heap)", size(int64(r.heapPerSes)), r.heapPerSes < 2048})
 	if len(r.scale) > 1 {
 		first, last := r.scale[0], r.scale[len(r.scale)-1]
@@ -152,7 +157,8 @@ func (r *report) summary() string {
 	for _, o := range r.ops {
 		fmt.Fprintf(&b, "%-24s idpmock %9s req/s p99 %8s | baseline %9s req/s | ratio %s\n", o.Name, rate(o.Mock.RPS), ms(o.Mock.P99), rate(o.Baseline.RPS), pct(o.Mock.RPS/o.Baseline.RPS))
 	}
-	fmt.Fprintf(&b, "start-up %s, idle RSS %s, %s/stored session\n", ms(median(ready(r.mockStart))), size(medianInt(idle(r.ops, true))), size(int64(r.heapPerSes)))
+	fmt.Fprintf(&b, "start-up %s (/healthz %s), idle RSS %s (%s after the first PingOne read), %s/stored session\n",
+		ms(median(ready(r.mockStart))), ms(median(health(r.mockStart))), size(medianInt(r.idleMock)), size(medianInt(idle(r.ops, true))), size(int64(r.heapPerSes)))
 	return b.String()
 }
 

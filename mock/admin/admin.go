@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -34,15 +35,7 @@ type Options struct {
 // Register mounts the admin API on e. Each route checks origin and token,
 // then validates the request against the admin spec before the handler runs.
 func Register(e *echo.Echo, b Backend, opts Options) error {
-	doc, err := gen.GetSpec()
-	if err != nil {
-		return fmt.Errorf("admin spec: %w", err)
-	}
-	v, err := validate.New(doc, "")
-	if err != nil {
-		return fmt.Errorf("admin spec: %w", err)
-	}
-	r := router{e: e, mw: []echo.MiddlewareFunc{guard(opts.Token), validating(v)}}
+	r := router{e: e, mw: []echo.MiddlewareFunc{guard(opts.Token), validating(adminValidator)}}
 	gen.RegisterHandlers(r, gen.NewStrictHandler(&handler{b: b}, nil))
 	return nil
 }
@@ -94,9 +87,24 @@ func sameOrigin(origin string, req *http.Request) bool {
 	return strings.EqualFold(u.Host, req.Host)
 }
 
-func validating(v *validate.Validator) echo.MiddlewareFunc {
+// adminValidator parses the admin spec on the first admin request: most
+// runs never call the admin API, and parsing it would lengthen start-up.
+// The embedded spec is checked by the tests, so the error is theoretical.
+var adminValidator = sync.OnceValues(func() (*validate.Validator, error) {
+	doc, err := gen.GetSpec()
+	if err != nil {
+		return nil, fmt.Errorf("admin spec: %w", err)
+	}
+	return validate.New(doc, "")
+})
+
+func validating(validator func() (*validate.Validator, error)) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
+			v, err := validator()
+			if err != nil {
+				return &problem.Problem{Kind: problem.Internal, Message: err.Error(), Err: err}
+			}
 			route := v.Route(c.Request().Method, c.Path())
 			if route == nil {
 				return next(c)
