@@ -3,6 +3,7 @@ package journal
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"mime"
 	"net/http"
 	"net/url"
@@ -132,6 +133,16 @@ func (r *Redactor) Body(contentType string, raw []byte) any {
 	if len(bytes.TrimSpace(raw)) == 0 {
 		return nil
 	}
+	// JSON first, whatever the Content-Type: a lenient vendor (ZITADEL's
+	// gateway) reads JSON sent as a form or as text/plain, and its secrets
+	// must be found by field name all the same.
+	var v any
+	if err := json.Unmarshal(raw, &v); err == nil {
+		if r != nil {
+			v = r.value(v)
+		}
+		return v
+	}
 	mt, _, _ := mime.ParseMediaType(contentType)
 	if mt == "application/x-www-form-urlencoded" {
 		if q, err := url.ParseQuery(string(raw)); err == nil {
@@ -146,14 +157,29 @@ func (r *Redactor) Body(contentType string, raw []byte) any {
 			return m
 		}
 	}
-	var v any
-	if err := json.Unmarshal(raw, &v); err != nil {
-		return string(raw)
+	// Neither JSON nor a form (malformed or truncated, say): keep it as
+	// text unless it names a secret field, since its values cannot be told
+	// apart to hide only those.
+	if r != nil && r.mentionsSecret(string(raw)) {
+		return fmt.Sprintf("[%d bytes that are not valid JSON and name a secret field; not kept]", len(raw))
 	}
-	if r != nil {
-		v = r.value(v)
+	return string(raw)
+}
+
+// mentionsSecret reports whether text contains a secret field name.
+func (r *Redactor) mentionsSecret(text string) bool {
+	t := fieldKey(strings.ToLower(text))
+	for _, f := range r.Fields {
+		if strings.Contains(t, f) {
+			return true
+		}
 	}
-	return v
+	for _, f := range r.Suffixes {
+		if strings.Contains(t, f) {
+			return true
+		}
+	}
+	return false
 }
 
 func (r *Redactor) value(v any) any {
