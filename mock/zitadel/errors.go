@@ -42,8 +42,10 @@ var connectNames = map[code]gen.ConnectErrorCode{
 	codeDataLoss: "data_loss", codeUnauthenticated: "unauthenticated",
 }
 
-// gatewayStatus is grpc-gateway v2's runtime.HTTPStatusFromCode.
-func gatewayStatus(c code) int {
+// httpStatus is the HTTP status of a code on both faces: grpc-gateway v2's
+// runtime.HTTPStatusFromCode and connect-go's (≥ v1.16) table agree code
+// for code (failed_precondition 400, unimplemented 501, canceled 499).
+func httpStatus(c code) int {
 	switch c {
 	case codeCanceled:
 		return 499
@@ -65,33 +67,6 @@ func gatewayStatus(c code) int {
 		return http.StatusNotImplemented
 	case codeUnavailable:
 		return http.StatusServiceUnavailable
-	}
-	return http.StatusInternalServerError
-}
-
-// connectStatus is connect-go's (≥ v1.16) HTTP status per code.
-func connectStatus(c code) int {
-	switch c {
-	case codeCanceled:
-		return 499
-	case codeInvalidArgument, codeFailedPrecondition, codeOutOfRange:
-		return http.StatusBadRequest
-	case codeDeadlineExceeded:
-		return http.StatusGatewayTimeout
-	case codeNotFound:
-		return http.StatusNotFound
-	case codeAlreadyExists, codeAborted:
-		return http.StatusConflict
-	case codePermissionDenied:
-		return http.StatusForbidden
-	case codeResourceExhausted:
-		return http.StatusTooManyRequests
-	case codeUnimplemented:
-		return http.StatusNotImplemented
-	case codeUnavailable:
-		return http.StatusServiceUnavailable
-	case codeUnauthenticated:
-		return http.StatusUnauthorized
 	}
 	return http.StatusInternalServerError
 }
@@ -209,7 +184,7 @@ func (e *zerr) restBody() (int, gen.Status) {
 		t := "type.googleapis.com/" + d.typ
 		st.Details = &[]gen.Any{{Type: &t, AdditionalProperties: d.json}}
 	}
-	status := gatewayStatus(e.code)
+	status := httpStatus(e.code)
 	if e.status != 0 {
 		status = e.status
 	}
@@ -233,7 +208,7 @@ func (e *zerr) connectBody() (int, gen.ConnectError) {
 			Debug: &debug,
 		}}
 	}
-	status := connectStatus(e.code)
+	status := httpStatus(e.code)
 	if e.status != 0 {
 		status = e.status
 	}
