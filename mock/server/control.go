@@ -26,6 +26,8 @@ const (
 	keyOverride = "idpmock.override"
 	keyPrefer   = "idpmock.prefer"
 	keyFault    = "idpmock.fault"
+	// keyJournalNow holds a func that journals the request at once.
+	keyJournalNow = "idpmock.journal-now"
 )
 
 // control applies, to a valid request, the newest matching override and
@@ -84,6 +86,10 @@ func (s *Server) control(c echo.Context, m *mounted, route *routers.Route, param
 // drop closes the connection without answering.
 func drop(c echo.Context) error {
 	c.Set(keyFault, override.FaultDrop)
+	// Journal first: a client that sees the drop may read the journal next.
+	if now, ok := c.Get(keyJournalNow).(func()); ok {
+		now()
+	}
 	if hj, ok := c.Response().Writer.(http.Hijacker); ok {
 		if conn, _, err := hj.Hijack(); err == nil {
 			return conn.Close()

@@ -39,8 +39,15 @@ func (s *Server) journalRequests(next echo.HandlerFunc) echo.HandlerFunc {
 		} else {
 			e.SetBody(req.Header.Get("Content-Type"), raw, s.redact)
 		}
-		defer func() {
-			r := recover()
+		// record adds the entry once: before a dropped connection closes (so
+		// a client that sees the drop can read the journal and find it), or
+		// when the handler returns.
+		recorded := false
+		record := func(r any) {
+			if recorded {
+				return
+			}
+			recorded = true
 			e.Duration = time.Since(start)
 			e.Operation, _ = c.Get(KeyOperation).(string)
 			e.Problem, _ = c.Get(KeyProblem).(*problem.Problem)
@@ -65,6 +72,11 @@ func (s *Server) journalRequests(next echo.HandlerFunc) echo.HandlerFunc {
 				e.Nearest = invalidNearest(e.Vendor, e.Operation, req.Method, c.Path(), e.Problem)
 			}
 			s.journal.Add(e)
+		}
+		c.Set(keyJournalNow, func() { record(http.ErrAbortHandler) })
+		defer func() {
+			r := recover()
+			record(r)
 			if r != nil {
 				panic(r)
 			}
