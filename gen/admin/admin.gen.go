@@ -63,6 +63,30 @@ func (e ErrorCode) Valid() bool {
 	}
 }
 
+// Defines values for JournalEntryProtocol.
+const (
+	Connect JournalEntryProtocol = "connect"
+	Grpc    JournalEntryProtocol = "grpc"
+	GrpcWeb JournalEntryProtocol = "grpc-web"
+	Rest    JournalEntryProtocol = "rest"
+)
+
+// Valid indicates whether the value is a known member of the JournalEntryProtocol enum.
+func (e JournalEntryProtocol) Valid() bool {
+	switch e {
+	case Connect:
+		return true
+	case Grpc:
+		return true
+	case GrpcWeb:
+		return true
+	case Rest:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for OverrideFault.
 const (
 	OverrideFaultDrop OverrideFault = "drop"
@@ -188,7 +212,10 @@ type JournalEntry struct {
 	// Prefer The Prefer header that shaped the answer.
 	Prefer  *string `json:"prefer,omitempty"`
 	Problem *Error  `json:"problem,omitempty"`
-	Query   *string `json:"query,omitempty"`
+
+	// Protocol The protocol the client spoke: rest (plain HTTP/JSON), connect (Connect, binary or JSON), grpc or grpc-web. RPC calls are journaled as the REST request they are served as.
+	Protocol *JournalEntryProtocol `json:"protocol,omitempty"`
+	Query    *string               `json:"query,omitempty"`
 
 	// Seq Increases by one per request.
 	Seq int `json:"seq"`
@@ -198,6 +225,9 @@ type JournalEntry struct {
 	Valid  bool    `json:"valid"`
 	Vendor *string `json:"vendor,omitempty"`
 }
+
+// JournalEntryProtocol The protocol the client spoke: rest (plain HTTP/JSON), connect (Connect, binary or JSON), grpc or grpc-web. RPC calls are journaled as the REST request they are served as.
+type JournalEntryProtocol string
 
 // JournalList defines model for JournalList.
 type JournalList struct {
@@ -2259,75 +2289,77 @@ func (sh *strictHandler) PutState(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"3Fz9kttGcn+VLuSqTMYglyvp4jK3UldrSc7p6mwpki6uiqkIs0BzMV5gBp4ZLE1L+28eIO+SF8ij5ElS",
-	"PTP4IoZcriWtlXO5aklgPnp6un/9Sb2LUllWUqAwOlq+ixTqSgqN9stTpaSiD6kUBoWhj6yqCp4yw6U4",
-	"+UlLQc90mmPJ6NMfFK6jZfQPJ92qJ+6tPnGr3dzcxFGGOlW8okWiZfQ6R1D4c43awJrxArMzSFKZYQKa",
-	"bTVs8u08oml+JdrocSHTq8c5E5doqcoyTqux4oWSFSrD6QRrVmiMo5KL/tPTOKp6X2nyNROpXWdI2Dn8",
-	"i4SsVva0McjKbVFsocAMLraQEXmTVfQwW0UxrKLT7PRB7j7Ovl6Uq2g6j+KoYsagogX/48fZl2/+NJms",
-	"VtmX2dT+maxWc/o7/dNE6Pe1fv8//63fl/q9fl++z6fTf3x/zKgvp3+I4shsK4yWkTaKi8voJo7WCvHX",
-	"wLmMqhHcSx2D5RIUaDSYHCElzoKqxbxb8kLKApmgNRVqNOMlv2HpFRgJG1YUM7eE4SXGtJDg4jK8mF9q",
-	"LVXJTLSMMmZwRvPGp7lpn8iLnzA1NN0KwSvDjD3j8FLXSv6KVjrH2wq5OXbbOJLrdfDET7g2JDawVrIc",
-	"n5v1ZYdk5KsH+aJcaC8T49ORBnCFWbT80RIYN0doSXgTYEGrosPTk/aMSX5cMK1Brq2W1QqJEBR1SVty",
-	"cc0KnkVxVAtWmxyFITVHerKW6oJnmaVFSPN2LWtBz0s0ucze0iNWFHKDbrquq0oqg9nbEjPO3lqi48hI",
-	"+bZg6rL5XDKxfev1Xrt9rxkv2EVBI7ggnWFF79TdnXCta3dQbrDUtyHPMxoedRLElGJb+l6i1swhyOEL",
-	"sfzsxoduwm0ylkOORRaQHmkMYYjMtlAxk4NUUDHFSjSoQLAS5yFh5GK8FK0R20Vi+LlGtY0hR5ahiiGV",
-	"8oqTEnpUj2E+D667nxFxpOoiIEsE2o6/cIXbjVQZmJw1AH67iHNxCz//Imu6/8eydoZnV8D9Yz+PxOUS",
-	"VeDiaNyB9Z8Ko7bj9VlA438Y6rhFy8ZuMaX4tTv3cbBCtxbm6l9ePf8e3KVKBQzcHFhLBdLkqOgdR30G",
-	"GlNFqK0wYylJUy0K1BpmM/fkny2yE0miLpxeLQn6b+LInmLPpaK6RuXNAPMnY8XxJ2tA7zvdux9Rlxd0",
-	"PXG0ZnVhgoLmpFbvt+c9dR9N3lXt0X07sArOFcgUanMbjHzvh5FRqNAdMrievEaleAiBn2UEvyQ4zRin",
-	"NUzoDaqg3lj/IQ/uUylcowpf4wv7ziOB20TnrMLM7u72C++m5EWB5ZHeXBxZyAmSp/HnAAdEqpBp1OQ/",
-	"SYFQoWq0qEdPq89xpA0ztR6v9NKDGrgBZ7CATY7COTFSCEyt6d0wDZmSVTXgbm99Z/eCjsI1isyZ18Ng",
-	"RieNCTMazWrFzd9eJ9zNfu25DmDTX7kOQB8Ko/gdrN8A6EKaIg0rxux96raBHIsshgtcS4Ww5oVBNfTn",
-	"9kFvQ2ezw4GD/msjQwf9+CEbGgDdBxUjzBsez6JsJa2bAVwYOYBza5f/9z//C/CXCi222vHXrKj7hrk7",
-	"yBHYNQbKAUF/dppqt7DKQU4ATPAXlpqzDuP9RpDLIoNV9OPLp0/OH79++uTN0LHsKCt4ya0UlVzwkpy9",
-	"05AWHIDHw2DXoNOO9BDZLTtpTBBsOt0eU1SLkpk0x326+dvUdsSf72iTW2Vv93RGMQIZN0OfASsKKGtt",
-	"7L3YoO/zEFaYJO9W0UmtUZ3wbBUtYRWxi3QV3STT+xXklGmccaFRaG74NdrHOgYr4H50mCSSnhfkG38I",
-	"VS/Iye487CF1MTAN3JkOXWEKk0Sj1lyKZ0+CfAoJ0vedFzHc+lupoBXm5tZ03ETbmu6w1TFgIoNNvgVu",
-	"IOMZCGnATh0L1UdWWfIa2nlfaBeWGCyrghmMoSRPeo+HQhZdijt6aMca12bxkP143j/nR+bO6MWxBPtx",
-	"/X12/YHgWfZ6jeeicxeZBm2kwuzMyk8z6RVJrY01NVRFreFCyqsrxMrb6jAcjeMChRTzn5vj8yMZFmz7",
-	"3R4Mb539Js1AnlgwpP8tuDMGL24CjuJjVhS6dbFBS1gzFfYFeVhgysZGHPKznCG5VbwUlowL+rKH0ALX",
-	"5gzoamzMVwtrwZ3mDS8s6C3LWrlcZsNyVnGK3XiBQcYfMsF05/qIKNv6s31p91T4G+nL1SHJD/u7jegf",
-	"7/G2mjRCnR26u6UPkUW6dUcH4dxAgYxwXSBFfInjchJD4vUloeA+sfqRzOEc7GNgBU1oc7EOSbzoxkBA",
-	"vF+ZQ0l1HyFZD2FCXsF0DucXGoVZtsbuC002uKwKtPLWkYqFxh4ZX+iVkBsBSJEfZDKtSxTGzmHNUzd3",
-	"vhKhpEMPKUr2i/NF/2lB/8Wdc7qID8HI8IwJoUnibego7uMml3UTWnsYvB8Y+gC4GF+il4F21LMMJhoR",
-	"Tt6+LWV6ddK+0NNbXOyW6X/8+usex08XQZ63ur9ri4idYHKuoWRi65wTLi4hJfSyXo0gE1U1kgYlMqEB",
-	"r1Ft7SAi81AwsqukLX8OKan+lhd4Ry193cvDaIptESZPnr08aZ/Nf9JSTGNQWEiWuZrPbLYJu2O/Hacs",
-	"wHwYVr20FL7ESqpQyoCU847uWXPmsQi8YMpmHT1PJquIvAwp0FW+WkJ9RHr8lvqKV1Vox3+zOqBdGitl",
-	"gpxitz+s+S+mVqhhk9P99cpNx+47cjf9ueOGbSF+26rTE4+BgfR0k189dP298tXNoG5yHAOyuqxI27iD",
-	"XYQtGpjwS0HeIUgBdI473oADG/0BoepzgYDCqK1N7Ln14ia2agwJkB3RglU6l9aClMyEo6yxXx26D5ts",
-	"TGvFzfYVMbep65ZcvJZXKELJQ7cuSFFsu7yhT36rWmhrQGA2s6vMDC1DJNrLs/kGCvdUR3RuTOWq21ys",
-	"ZcC5k8IoWYCu1Zql1ivgWUUQHrtt7Z1ZIiheJkkgZ7/nBpy/eKahFhRcJw36J/OVeEbKoMlnoNhRs2vU",
-	"TiJiYm2Kje+rYdLq5pQCumtvNYcpf0ExKsvsq5Vokgw/uUzdfCVW4pXntfMhzl88I5GEC4SMaxKNDCaJ",
-	"Z5yrQSRTW9+qDVxgzkUGDBz7wPJ1JdrxjtHJmTMjnc0AgZhpSM5rk0vFf7UGYQnfuFVW9WLxMHVr0UdM",
-	"pnOwbFnX5Bo0MfdKbHKpEZLnil9ykTTpcZuKACZcfUXalzB5tHg4jSlcYLDBC6jYJXr2G+JIo4aKXyNw",
-	"Yznz1BLsfCFOK0JiE+VJ5y9ZsUoeu46K2etthUvYbapInAdluCmsZXRyApZDxO+INFVpJ1in3okQ5Ogv",
-	"o4fzxfyhjzOtGjSi0mLSpStn9zyKaEkPH/vU9aAH5MFi8dE6QPqAF24D6UvinM71aHG6b9WWzK4W8Wjx",
-	"8OjRhH7sUhOwuIO/odi/DriZ53RgzByIcQ1SZaiWkFilI5fe//F9JIn3gRLXYZGc+Stf+X6MVbQEgs7E",
-	"KZjTOnKYNDDj0mHF1moWF9owYdwGJ+36cMmvcQ5O1jw2eI3lpe9HIEL92k6E7Vxy0zjtUXEymT7HpeeQ",
-	"uBaDhFCJgWs88HjAHUZQXMJJeouC4HEl7KEscNbCTXBCOxSr1LbodJJl9fAbH7HcIlQ+Ktnt0bGpu8Gz",
-	"6KsHub1Qx2CXvWiHNV0wLmK2vRzRg8XDxWxxOlucvl4slvb/f3cyeQdJ9u1HN0M75a3i76hEHsfXxvrp",
-	"CO4OvDot7qROn1D5dF2WTG2jZfQKTewFlEyWvS6wmQ//uW1LisY6exO3AOdNlFPgAl1X0I44FsiULzqN",
-	"ke7RWPf9WLATMbs/TGqIJFQKAnbBtelO0ma2afK7kU9mAYWgq1vCOob01hVw44iMIPlU/TROK5GjjOe7",
-	"4OQ29XnnmT5MDczsxYXBgzXG3TnHOTcgZC+fLpXvSQFbMbIP9529KzkF6GgLTGM6zg2UUpsuKnbJfYEb",
-	"X9UObeYKc/2NDgbFbz4hpvTrzQFQ+a4J8X1Jd36P4PASU/KauqqJLDLbKMqVNlFIX8aIcNJ2C1VSB1TJ",
-	"vu6jwl2s1J047Ard92wxBp1U+2wGvfx8TcSf5cZlm1plt4oKDBqlOkoO1lxk+8WA3v7dS8GxOj5UtM9X",
-	"Ml4OBIIOcEeZGLQZ7LW0f+tZht/riloawnd0BsjSHHKmIfEdbcn897iJ4+1w7EIjZystxdB3Pw7eX5f3",
-	"Pnhxz7thH3hzO9newfbHpXvbo92a6+0WDyS7xjm3dngMF21IaINQ13lzf0IwCEr7TQ1dBds2tXrtc6pq",
-	"00fWK+ru/HmX7h7cej/JftDL7xY4xs8/L4peKcAtnN0n457YLX3Gq20gDfPjQERw4NQfD6cG9dqAPD4d",
-	"HCIGLtKizgiba43ZrK5Aivv1IonS7n5j75mPnMghkxsvYewt+emtSPusYnsdic2iJhauE1hzA8yhXtcv",
-	"7jOy3NgsD7JsJXxnsFeeSe+zILEAjT5f6xeZzoGIscVdriHNMb3CDNgloyVddqnf0NOWg33ffr/a26XA",
-	"O6XNMC0IlH33sO+yZWIlauHfZaDrNEWt/WuiwyVdszkks5n9WchMrtczXWGaQMHXRsOFNLkjVwdzRrZZ",
-	"4HmnA5/CFRvW3o5xxU4/+t5BLG9kyrdMfL6e17dSpdjrJre5QxE04LeB+ck7nt0cQnT3fCAStyH6k3vB",
-	"cBr96Lfkd47A80s0+0+8uBdp7FfI/39wcicRZhMvvgXf5114Fu0q+6F81ZuewLracD+CHLLLpmUt9jf+",
-	"DVMIV1iZOZxDxZTpfiSlwUhbooUrxIosgYZK4TWXtQZf3bFLcb0SCl1lGLiAxJWlkxB0OgK/9TXxTyk1",
-	"g4aDgOT8QOfcsK5P4H5DkWFvALHRjJs9hNzAZEOE+qYOyCRqIL77pPm0B2Iu5z4AsPbHsGFx+MG3ICXO",
-	"jCdL7961ZXBXt7c2UyNmmDXFG2xpj/s/ykVTK0GCsxKjH5x2Z/OWA0yuZH2Zu6zk+YtnVhi9a9srBbd7",
-	"rsQOf2i8whlTJWbTlomNaJPL4bPiK/GDLXG155Qu48zMgbOG5Vej+c5l+kOafHu62ReNSOtdU0rgl4hv",
-	"jrEfL4kUyKT4vCond4bJTiua32j3xeuwfOvmt9X77JOb8wlhZthns69qbEWrqbCfwYu/vSbH+sKf16mN",
-	"OznXoLmpfRXgE9/UH+8gM8NgsC6rMFY0SrhbDmsub08Ju+kfIr1xRsQ30yRwiaZz8PHMb6iBuea9CYUf",
-	"dVFMPRrs4NRKNJI0h8QSlcQulqhorDAx6OG/LGAkJEJuXIjk/xECkL7nhtueF82uw/BQ1T2J+/gxQUDY",
-	"bgsKHu1zAgZG7zP03v9KBpLtqE4IDXq9VYTDN/GwserHNwSnrm/DAXWtCt8OtTw5OX3w1XwxX8xPl48W",
-	"p4uIxvod3jUg3nTAtQ86h6730NV7ew+apODNm5v/CwAA//8=",
+	"3Hz7chvHcverdO13qgx+XoCgpBOXwUqdoik51qlji6F44qoYina42+COuTuznpklDEv8Nw+Qd8kL5FHy",
+	"JKmemb1xByBoSbQSl6sI7M6lp6f711foXZTKspIChdHR4l2kUFdSaLRfXiglFX1IpTAoDH1kVVXwlBku",
+	"xeHPWgp6ptMcS0af/qRwFS2i/3fYrXro3upDt9rt7W0cZahTxStaJFpEFzmCwl9q1AZWjBeYHUOSygwT",
+	"0GyjYZ1vZhFN8yvRRqeFTK9Pcyau0FKVZZxWY8WZkhUqw+kEK1ZojKOSi/7Toziqel9p8g0TqV1nSNgJ",
+	"/JOErFb2tDHIym1RbKDADC43kBF5k2X0NFtGMSyjo+zoSe4+Tr+el8voYBbFUcWMQUUL/ttP0y/f/GUy",
+	"WS6zL7MD+2eyXM7o78FfJkK/r/X7//pP/b7U7/X78n1+cPD/3+8z6suDP0VxZDYVRotIG8XFVXQbRyuF",
+	"+FvgXEbVCO6ljsFyCQo0GkyOkBJnQdVi1i15KWWBTNCaCjWa8ZLfsPQajIQ1K4qpW8LwEmNaSHBxFV7M",
+	"L7WSqmQmWkQZMzileePT3LZP5OXPmBqaboXgtWHGnnF4qSslf0MrneNthVzvu20cydUqeOLnXBsSG1gp",
+	"WY7PzfqyQzLy1ZN8Xs61l4nx6UgDuMIsWvxkCYybI7QkvAmwoFXR4elJe8YknxZMa5Arq2W1QiIERV3S",
+	"llzcsIJnURzVgtUmR2FIzZGerKS65FlmaRHSvF3JWtDzEk0us7f0iBWFXKObruuqkspg9rbEjLO3lug4",
+	"MlK+LZi6aj6XTGzeer3Xbt8bxgt2WdAILkhnWNE7dXcnXOvaHZQbLPV9yPOShkedBDGl2Ia+l6g1cwiy",
+	"+0IsP7vxoZtwm4zlkGORBaRHGkMYIrMNVMzkIBVUTLESDSoQrMRZSBi5GC9Fa8R2kRh+qVFtYsiRZahi",
+	"SKW85qSEHtVjmM2C625nRBypugjIEoG24y9c42YtVQYmZw2A3y/iXNzDz7/Kmu7/VNbO8NwVcP/YzyNx",
+	"uUIVuDgat2P9F8KozXh9FtD4H4c6btGysVtMKX7jzr0frNCthbn619evfgB3qVIBAzcHVlKBNDkqesdR",
+	"H4PGVBFqK8xYStJUiwK1hunUPflHi+xEkqgLp1cLgv7bOLKn2HKpqG5QeTPA/MlYsf/JGtD7XvfuR9Tl",
+	"JV1PHK1YXZigoDmp1dvteU/dR5Pvqvbovh1YBecKZAq1uQ9GfvDDyChU6A4ZXE/eoFI8hMAvM4JfEpxm",
+	"jNMaJvQaVVBvrP+QB/epFK5Qha/xzL7zSOA20TmrMLO7u/3Cuyl5WWC5pzdnxxuZyiJMRvPWuxYchQFd",
+	"yWtcECgZmFQF4wK+u7g4OyTBPyDQEgJTA5NT9yGGSy6Y2pA2+CFXqkrpK/2drvFyBudnp5CyotDAFMLP",
+	"TrcxA+acmvMXry9aXTU5buwwK+o0pm8I7RXHkaciiiPaxP+hvYIGyeJu8I40/hIQA5EqZBo1OZFSIFSo",
+	"GvJ6l9KCWhxpw0ytxyude2QHN+AY5rDOUTh2uyOQ/7FmGjIlq2ogYr31nfEPeks3KDLnY+xGdDppTMDZ",
+	"wEurc16EOw1v9mvPtQOg/8Z1AP9RGMUf4AIM0D4EF9KwgAi/cNtAjkUWwyWupEJY8cKgGjq12+xPQ2ez",
+	"w46D/nMjQzuDmSEbGiuyDS9HwD88njU1lbS+FnBh5MCmWefkv//9PwB/rdAaGDv+hhV13zvpDrIHgI+t",
+	"xYCg7xxc2S2scpAnBBP8laXmuDN0fiPIZZHBMvrp/MXzk9OLF8/fDL3rjrKCl9xKUckFL0nRj0JasMNG",
+	"7Eb8BqLvSA+R3bKTxgQRt9PtMUW1KJlJc9ymm79PbUf8+Z42uVf27p7OKEYg42boY2BFAWWtjb0XG/l+",
+	"HsIKk+TdMjqsNapDni2jBSwjdpkuo9vk4HEFOWUap1xoFJobfoP2sY7BCrgfHSaJpOeMAoQPoeqMIo0u",
+	"zBhSF5Ox5M506ApTmCQateZSvHwe5FNIkH7oXKnh1t9KBa0wN7em4ybloOkOWx0DJjJY5xvgBjKegZAG",
+	"7NSxUH1klSWfpZ33hXaxmcGyKpjBGEoKJ7a4aWTRpXigm7qvcW0WD9mPV/1zfmTujF7sS7Af19/nrj8Q",
+	"PMtW1/lEdD4z06CNVJgdW/lpJr0mqbUBt4aqqDVcSnl9jVh5Wx2Go3FwpJAZzE7M/kmiDAu2+X4LhrcR",
+	"T+NikicWdCN/D+6MwYubgKN46pxjH2eAlrBiKuwL8rDAlI2N2OVnOUNyr3gpLBkX9GULoQWuzDHQ1djA",
+	"txbWgjvNG15Y0FuWtXIJ3YblrOIUwPICg4zfZYLpzvUeqQbrz/al3VPhb6QvV7skP+zvNqK/v8fbatII",
+	"de7Q3S29iyzSrQc6CCcGCmSE6wIp7E0cl5MYEq8vCQVxidWPZAYnYB8DK2hCm5B2SOJFNwYC4u3KHKos",
+	"+AjJeggTG0HO4ORSozCL1th9ockGl1WBVt46UrHQ2CPjC70Uci0AKfyFTKZ1SSHtyhLon7q5s6UIZV56",
+	"SFGyX50v+g9z+i/unNN5vAtGhmdMCE0Sb0NHcR83uayb/IKHwceBoQ+Ai/ElehloR73MYKIR4fDt21Km",
+	"14ftC31wj4vdMv3PX3/d4/jRPMjzVvfv2iJiJ5icayiZ2DjnhIsrl4OwXo0gE1U1kgYlMqEBb1Bt7CAi",
+	"c1cwcldJW/7sUlL9LS/wgVp60UtGaYptESbPX54fts9mP2spDmJQWEiWucLXdLoOu2O/H6cswHwYVp1b",
+	"Cs+xkiqUMiDlfKB71px5LAJnTNnUq+fJZBmRlyEFuvJfS6iPSPffUl/zqgrt+C9WB7TL5aVMkFPs9ocV",
+	"/9XUCjWsc7q/Xs1t331H7qY/d9ywLcRvW3p77jEwkKNvksy7rr9Xw7sdFI/2Y0BWlxVpG3ewi7BBAxN+",
+	"Jcg7BCmAzvHAG3Bgoz8gVH0lEFAYtbGJPbde3MRWjSEBsiNasErn0lqQkplwlDX2q0P3YZONaa242bwm",
+	"5jbF7ZKLC3mNIpQ8dOuCFMWmyxv6CoCqhbYGBKZTu8rU0DJEor08m2+gcE91ROfGVK7Ez8VKBpw7KYyS",
+	"BeharVhqvQKeVQThcZONlZ4IipdJEpoUrjcBJ2cvNdSCguukQf9kthQvSRk0+QwUO2p2g9pJREysTbHx",
+	"fTVMWt08oIDuxlvNYd1DUIzKMvtqKZokg88rz5ZiKV57Xjsf4uTsJYkkXCJkXJNoZDBJPONcISY5sEW+",
+	"2sAl5lxkwMCxDyxfl6Id7xidHDsz0tkMEIiZhuSkNrlU/DdrEBbwjVtlWc/nT1O3Fn3E5GAGli2rmlyD",
+	"JuZeinUuNULySvErLpKmRmBTEcCEKzJJ+xImz+ZPD2IKFxis8RIqdoWe/YY40qih4jcI3FjOvLAEO1+I",
+	"04qQ2GpB0vlLVqySU9dWMr3YVLiAu50lifOgDDeFtYxOTsByiPgdkaYq7QTryDsRghz9RfR0Np899XGm",
+	"VYNGVFpMunI1/Z5HES3o4alPXQ8aYZ7M5x+tDaYPeOFemL4kzuhcz+ZH21ZtyewKMs/mT/ceTejHrjQB",
+	"izv4G4r964CbeUIHxsyBGNcgVYZqAYlVOnLp/R/fTJN4HyhxbSbJsb/ypW9KWUYLIOhMnII5rSOHSQMz",
+	"Lh1WbKxmcaENE8ZtcNiuD1f8BmfgZM1jg9dYXvqmDCLUr+1E2M4lN43THhUnk+lzXHoGieuzSAiVGLju",
+	"C48H3GEExSWcpLcoCB6Xwh7KAmct3AQntEOxSm2fUidZVg+/8RHLPULlo5K7jUo2dTd4Fn31JLcX6hjs",
+	"shftsKYVyEXMtqElejJ/Op/Oj6bzo4v5fGH//1cnkw+QZN+DdTu0U94q/oFK5HF8ZayfjuDuwKvT/EHq",
+	"9AmVT9dlydQmWkSv0cReQMlk2esCm/nwn9verGiss7dxC3DeRDkFLtC1Rt0RxwKZ8kWnMdI9G+u+Hwt2",
+	"ImaPh0kNkYRKQcAuuDbdSdrMNk1+N/LJLKAQdHVLWMeQ3roCbhyRESSfqp/GaSVylPF8F5zcpj4fPNOH",
+	"qYGZvbgweLDGuDvnOOcGhOzl06XyjTlgK0b24bazdyWnAB1tgWlMx4mBUtryuo+KXXJf4NpXtUObucJc",
+	"f6OdQfGbT4gp/XpzAFS+b0J8X9KdPSI4nGNKXlNXNZFFZrtlubLNCmN9GSPCYdsyVUkdUCX7uo8KD7FS",
+	"D+KwK3Q/ssUYtJNtsxn08vM1Ed/Jtcs2tcpuFRUYNEq1lxysuMi2iwG9/T8vBfvq+FDRPl/JOB8IBB3g",
+	"gTIxaDPYamn/3rMMf9QVtTSE7+gYkKU55ExD4tv6ktkfcRP72+HYhUbOVlqKoe9+7Ly/Lu+98+JedcM+",
+	"8ObuZHsH2++X7m2Pdm+ut1s8kOwa59za4TFctiGhDUJd583jCcEgKO03NXQVbNvZ67XPqapNH1mvqLvz",
+	"V126e3Dr/ST7Ti+/W2AfP/+kKHqlALdw9piMe2639Bmvtos2zI8dEcGOU388nBrUawPy+GJwiBi4SIs6",
+	"I2yuNWbTugIpHteLJEq7+429Zz5yIodMbryEsbfkp7ci7bOK7XUkNouaWLhOYMUNMId6XdO8z8hyY7M8",
+	"yLKl8O3RXnkmvc+CxAI0+nytX+RgBkSMLe5yDWmO6TVmwK4YLemyS/2GnrYc7H+80K/2dinwTmkzTAsC",
+	"Zd9C7btsmViKWvh3Geg6TVFr/5rocEnXbAbJdGp/GzOVq9VUV5gmUPCV0XApTe7I1cGckW0WeNXpwKdw",
+	"xYa1t31csaOPvncQyxuZ8i0Tn6/n9a1UKfZa6m3uUAQN+H1gfviOZ7e7EN09H4jEfYj+/FEwnEY/+z35",
+	"nT3w/ArN9hPPH0Ua+xXy/x2cvJMIs4kX34Lv8y48i+4q+6581ZuewLracD+CHLLLpmUt9jf+DVMI11iZ",
+	"GZxAxZTpfimmwUhbooVrxIosgYZK4Q2XtQZf3bFLcb0UCl1lGLiAxJWlkxB0OgK/9TXxTyk1g4aDgOT8",
+	"SOdcs65P4HFDkWFvALHRjJs9hFzDZE2E+qYOyCRqIL77pPlBD8Rczn0AYO0vgsPi8KNvQUqcGU8W3r1r",
+	"y+Cubm9tpkbMMGuKN9jSHvd/mYymVoIEZylGv7rtzuYtB5hcyfoqd1nJk7OXVhi9a9srBbd7LsUd/tB4",
+	"hVOmSswOWiY2ok0uh8+KL8WPtsTVnlO6jDMzO84all+N5nuX6Q9p8v3pZl80Iq13TSmBn2O+2cd+nBMp",
+	"kEnxeVVOHgyTnVY0P1Tvi9du+dbND8y32Sc35xPCzLDPZlvV2IpWU2E/hrO/X5BjfenP69TGnZxr0NzU",
+	"vgrwiW/qzw+QmWEwWJdVGCsaJbxbDmsub0sJu+kfIr1xRsQ30yRwhaZz8PHYb6iBuea9CYUfdVEceDS4",
+	"g1NL0UjSDBJLVBK7WKKiscLEoIf/vIKRkAi5diGS/5cYQPqeG257XjS7CcNDVfck7uPHBAFhuy8oeLbN",
+	"CRgYvc/Qe/8bGUh2R3VCaNDrrSIcvo2HjVU/vSE4dX0bDqhrVfh2qMXh4dGTr2bz2Xx2tHg2P5pHNNbv",
+	"8K4B8aYDrn3QOXS9h67e23vQJAVv39z+TwAAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -181,6 +181,7 @@ func EntryDoc(e journal.Entry) gen.JournalEntry {
 		Vendor: ptr(e.Vendor), Operation: ptr(e.Operation), Headers: e.Header, Body: e.Body,
 		Valid: e.Valid(), Status: e.Status, DurationMs: &ms,
 		Override: ptr(e.Override), Prefer: ptr(e.Prefer), Fault: ptr(e.Fault),
+		Protocol: protocol(e.Protocol),
 	}
 	if d.Headers == nil {
 		d.Headers = map[string][]string{}
@@ -197,4 +198,14 @@ func EntryDoc(e journal.Entry) gen.JournalEntry {
 		d.Nearest = &gen.Nearest{Vendor: ptr(n.Vendor), Operation: ptr(n.Operation), Method: ptr(n.Method), Path: ptr(n.Path), Reasons: nonNil(n.Reasons)}
 	}
 	return d
+}
+
+// protocol is the entry's protocol in the admin API's enum; "" (an entry
+// made before protocols were recorded) reads as rest.
+func protocol(p string) *gen.JournalEntryProtocol {
+	if p == "" {
+		p = journal.ProtocolREST
+	}
+	v := gen.JournalEntryProtocol(p)
+	return &v
 }

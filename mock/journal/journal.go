@@ -36,6 +36,7 @@ type Entry struct {
 	Override  string // id of the override that answered
 	Prefer    string // Prefer header that shaped the answer
 	Fault     string // "drop"
+	Protocol  string // ProtocolREST, ProtocolConnect, ProtocolGRPC or ProtocolGRPCWeb
 	Nearest   *Nearest
 
 	// raw is the body as received, decoded into Body when the entry is

@@ -73,7 +73,11 @@ func Start(t testing.TB, opts ...Option) *Server {
 	if err != nil {
 		t.Fatalf("mocktest: %v", err)
 	}
-	hs := httptest.NewServer(ms.Handler())
+	// The listener speaks HTTP/1.1 and cleartext HTTP/2 as the real one does,
+	// so gRPC clients can reach it.
+	hs := httptest.NewUnstartedServer(ms.Handler())
+	hs.Config.Protocols = server.Protocols()
+	hs.Start()
 	t.Cleanup(hs.Close)
 	return &Server{URL: hs.URL, Mock: ms, http: hs, config: st.cfg}
 }

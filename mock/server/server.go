@@ -199,7 +199,7 @@ func New(ctx context.Context, cfg Config, factories ...VendorFactory) (*Server, 
 	e.HTTPErrorHandler = s.handleError
 	s.echo = e
 
-	deps := Deps{Clock: s.clock, Log: cfg.Log, MaxSessions: max(cfg.MaxSessions, 0)}
+	deps := Deps{Clock: s.clock, Log: cfg.Log, MaxSessions: max(cfg.MaxSessions, 0), BodyLimit: cfg.BodyLimit}
 	// Building a vendor (parsing its spec, preparing its validator, loading
 	// its fixtures) is most of start-up and independent per vendor, so the
 	// vendors are built side by side while the admin API is mounted.
@@ -326,7 +326,13 @@ func buildVendor(ctx context.Context, f VendorFactory, deps Deps, fixtures fs.FS
 // Handler is the server's HTTP handler, ready to serve.
 func (s *Server) Handler() http.Handler {
 	s.ready.Store(true)
-	return s.echo
+	var h http.Handler = s.echo
+	for _, n := range s.names {
+		if f, ok := s.vendor[n].vendor.(Fronter); ok {
+			h = f.Front(h)
+		}
+	}
+	return h
 }
 
 // Echo exposes the Echo instance so other generic parts (admin API) can mount routes.
@@ -408,6 +414,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, ready func(addr net
 		MaxHeaderBytes:    1 << 20,
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 		ErrorLog:          slog.NewLogLogger(s.cfg.Log.Handler(), slog.LevelWarn),
+		Protocols:         Protocols(),
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
@@ -458,4 +465,13 @@ func (s *Server) owner(path string) *mounted {
 		}
 	}
 	return nil
+}
+
+// Protocols are what the listener speaks: HTTP/1.1 and cleartext HTTP/2
+// (h2c with prior knowledge, as gRPC clients connect) on the same port.
+func Protocols() *http.Protocols {
+	p := new(http.Protocols)
+	p.SetHTTP1(true)
+	p.SetUnencryptedHTTP2(true)
+	return p
 }

@@ -51,6 +51,16 @@ type Deps struct {
 	// environment, ZITADEL instance); 0 means no cap. Past it, creating a
 	// session fails with the vendor's resource-exhausted error.
 	MaxSessions int
+	// BodyLimit is the largest request body the server takes, in bytes.
+	BodyLimit int64
+}
+
+// Fronter is implemented by vendors that speak protocols beside their
+// OpenAPI routes (ZITADEL's gRPC, gRPC-Web and Connect). Front wraps the
+// server's handler; it may translate requests into the vendor's routes so
+// they pass the same validation, overrides and journal as REST calls.
+type Fronter interface {
+	Front(next http.Handler) http.Handler
 }
 
 // Stateful is implemented by vendors whose state can be saved and loaded

@@ -28,6 +28,9 @@ func (v *Vendor) fromProblem(c echo.Context, p *problem.Problem) *zerr {
 		}
 		return newErr(codeUnauthenticated, "AUTH-7fs1e", "invalid auth header")
 	case problem.NotFound:
+		if e := rpcMissingID(c.Request()); e != nil {
+			return e
+		}
 		if connect {
 			e := plainErr(codeUnimplemented, "Not Found")
 			e.status = http.StatusNotFound

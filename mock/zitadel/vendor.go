@@ -28,6 +28,8 @@ type Vendor struct {
 	svc  *service
 	spec *openapi3.T
 	log  *slog.Logger
+	// bodyLimit caps RPC messages as the server caps REST bodies.
+	bodyLimit int64
 }
 
 var (
@@ -50,7 +52,7 @@ func New(d server.Deps) (server.Vendor, error) {
 	}
 	svc := newService(d.Clock, log)
 	svc.max = d.MaxSessions
-	return &Vendor{svc: svc, spec: spec, log: log}, nil
+	return &Vendor{svc: svc, spec: spec, log: log, bodyLimit: d.BodyLimit}, nil
 }
 
 func (v *Vendor) Name() string { return "zitadel" }

@@ -122,4 +122,3 @@ func plugin(ctx context.Context, name string, req *pluginpb.CodeGeneratorRequest
 	}
 	return nil
 }
-

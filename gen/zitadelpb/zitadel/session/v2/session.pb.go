@@ -581,6 +581,7 @@ type SearchQuery struct {
 	//	*SearchQuery_CreationDateQuery
 	//	*SearchQuery_CreatorQuery
 	//	*SearchQuery_UserAgentQuery
+	//	*SearchQuery_ExpirationDateQuery
 	Query         isSearchQuery_Query `protobuf_oneof:"query"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -668,6 +669,15 @@ func (x *SearchQuery) GetUserAgentQuery() *UserAgentQuery {
 	return nil
 }
 
+func (x *SearchQuery) GetExpirationDateQuery() *ExpirationDateQuery {
+	if x != nil {
+		if x, ok := x.Query.(*SearchQuery_ExpirationDateQuery); ok {
+			return x.ExpirationDateQuery
+		}
+	}
+	return nil
+}
+
 type isSearchQuery_Query interface {
 	isSearchQuery_Query()
 }
@@ -692,6 +702,12 @@ type SearchQuery_UserAgentQuery struct {
 	UserAgentQuery *UserAgentQuery `protobuf:"bytes,5,opt,name=user_agent_query,json=userAgentQuery,proto3,oneof"`
 }
 
+type SearchQuery_ExpirationDateQuery struct {
+	// Newer than @zitadel/proto 1.3.1 (ZITADEL's main branch); the REST
+	// face serves it, so the RPC faces carry it too.
+	ExpirationDateQuery *ExpirationDateQuery `protobuf:"bytes,6,opt,name=expiration_date_query,json=expirationDateQuery,proto3,oneof"`
+}
+
 func (*SearchQuery_IdsQuery) isSearchQuery_Query() {}
 
 func (*SearchQuery_UserIdQuery) isSearchQuery_Query() {}
@@ -701,6 +717,8 @@ func (*SearchQuery_CreationDateQuery) isSearchQuery_Query() {}
 func (*SearchQuery_CreatorQuery) isSearchQuery_Query() {}
 
 func (*SearchQuery_UserAgentQuery) isSearchQuery_Query() {}
+
+func (*SearchQuery_ExpirationDateQuery) isSearchQuery_Query() {}
 
 type IDsQuery struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -930,6 +948,58 @@ func (x *UserAgentQuery) GetFingerprintId() string {
 	return ""
 }
 
+type ExpirationDateQuery struct {
+	state          protoimpl.MessageState       `protogen:"open.v1"`
+	ExpirationDate *timestamppb.Timestamp       `protobuf:"bytes,1,opt,name=expiration_date,json=expirationDate,proto3" json:"expiration_date,omitempty"`
+	Method         zitadel.TimestampQueryMethod `protobuf:"varint,2,opt,name=method,proto3,enum=zitadel.v1.TimestampQueryMethod" json:"method,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *ExpirationDateQuery) Reset() {
+	*x = ExpirationDateQuery{}
+	mi := &file_zitadel_session_v2_session_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExpirationDateQuery) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExpirationDateQuery) ProtoMessage() {}
+
+func (x *ExpirationDateQuery) ProtoReflect() protoreflect.Message {
+	mi := &file_zitadel_session_v2_session_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExpirationDateQuery.ProtoReflect.Descriptor instead.
+func (*ExpirationDateQuery) Descriptor() ([]byte, []int) {
+	return file_zitadel_session_v2_session_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *ExpirationDateQuery) GetExpirationDate() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ExpirationDate
+	}
+	return nil
+}
+
+func (x *ExpirationDateQuery) GetMethod() zitadel.TimestampQueryMethod {
+	if x != nil {
+		return x.Method
+	}
+	return zitadel.TimestampQueryMethod(0)
+}
+
 type UserAgent struct {
 	state         protoimpl.MessageState             `protogen:"open.v1"`
 	FingerprintId *string                            `protobuf:"bytes,1,opt,name=fingerprint_id,json=fingerprintId,proto3,oneof" json:"fingerprint_id,omitempty"`
@@ -942,7 +1012,7 @@ type UserAgent struct {
 
 func (x *UserAgent) Reset() {
 	*x = UserAgent{}
-	mi := &file_zitadel_session_v2_session_proto_msgTypes[14]
+	mi := &file_zitadel_session_v2_session_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -954,7 +1024,7 @@ func (x *UserAgent) String() string {
 func (*UserAgent) ProtoMessage() {}
 
 func (x *UserAgent) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_session_v2_session_proto_msgTypes[14]
+	mi := &file_zitadel_session_v2_session_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -967,7 +1037,7 @@ func (x *UserAgent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UserAgent.ProtoReflect.Descriptor instead.
 func (*UserAgent) Descriptor() ([]byte, []int) {
-	return file_zitadel_session_v2_session_proto_rawDescGZIP(), []int{14}
+	return file_zitadel_session_v2_session_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *UserAgent) GetFingerprintId() string {
@@ -1007,7 +1077,7 @@ type UserAgent_HeaderValues struct {
 
 func (x *UserAgent_HeaderValues) Reset() {
 	*x = UserAgent_HeaderValues{}
-	mi := &file_zitadel_session_v2_session_proto_msgTypes[16]
+	mi := &file_zitadel_session_v2_session_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1019,7 +1089,7 @@ func (x *UserAgent_HeaderValues) String() string {
 func (*UserAgent_HeaderValues) ProtoMessage() {}
 
 func (x *UserAgent_HeaderValues) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_session_v2_session_proto_msgTypes[16]
+	mi := &file_zitadel_session_v2_session_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1032,7 +1102,7 @@ func (x *UserAgent_HeaderValues) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UserAgent_HeaderValues.ProtoReflect.Descriptor instead.
 func (*UserAgent_HeaderValues) Descriptor() ([]byte, []int) {
-	return file_zitadel_session_v2_session_proto_rawDescGZIP(), []int{14, 0}
+	return file_zitadel_session_v2_session_proto_rawDescGZIP(), []int{15, 0}
 }
 
 func (x *UserAgent_HeaderValues) GetValues() []string {
@@ -1096,13 +1166,14 @@ const file_zitadel_session_v2_session_proto_rawDesc = "" +
 	"verifiedAt\"H\n" +
 	"\tOTPFactor\x12;\n" +
 	"\vverified_at\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"verifiedAt\"\x8c\x03\n" +
+	"verifiedAt\"\xeb\x03\n" +
 	"\vSearchQuery\x12;\n" +
 	"\tids_query\x18\x01 \x01(\v2\x1c.zitadel.session.v2.IDsQueryH\x00R\bidsQuery\x12E\n" +
 	"\ruser_id_query\x18\x02 \x01(\v2\x1f.zitadel.session.v2.UserIDQueryH\x00R\vuserIdQuery\x12W\n" +
 	"\x13creation_date_query\x18\x03 \x01(\v2%.zitadel.session.v2.CreationDateQueryH\x00R\x11creationDateQuery\x12G\n" +
 	"\rcreator_query\x18\x04 \x01(\v2 .zitadel.session.v2.CreatorQueryH\x00R\fcreatorQuery\x12N\n" +
-	"\x10user_agent_query\x18\x05 \x01(\v2\".zitadel.session.v2.UserAgentQueryH\x00R\x0euserAgentQueryB\a\n" +
+	"\x10user_agent_query\x18\x05 \x01(\v2\".zitadel.session.v2.UserAgentQueryH\x00R\x0euserAgentQuery\x12]\n" +
+	"\x15expiration_date_query\x18\x06 \x01(\v2'.zitadel.session.v2.ExpirationDateQueryH\x00R\x13expirationDateQueryB\a\n" +
 	"\x05query\"\x1c\n" +
 	"\bIDsQuery\x12\x10\n" +
 	"\x03ids\x18\x01 \x03(\tR\x03ids\"\x1d\n" +
@@ -1116,7 +1187,10 @@ const file_zitadel_session_v2_session_proto_rawDesc = "" +
 	"\x03_id\"O\n" +
 	"\x0eUserAgentQuery\x12*\n" +
 	"\x0efingerprint_id\x18\x01 \x01(\tH\x00R\rfingerprintId\x88\x01\x01B\x11\n" +
-	"\x0f_fingerprint_id\"\xef\x02\n" +
+	"\x0f_fingerprint_id\"\x94\x01\n" +
+	"\x13ExpirationDateQuery\x12C\n" +
+	"\x0fexpiration_date\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\x0eexpirationDate\x128\n" +
+	"\x06method\x18\x02 \x01(\x0e2 .zitadel.v1.TimestampQueryMethodR\x06method\"\xef\x02\n" +
 	"\tUserAgent\x12*\n" +
 	"\x0efingerprint_id\x18\x01 \x01(\tH\x00R\rfingerprintId\x88\x01\x01\x12\x13\n" +
 	"\x02ip\x18\x02 \x01(\tH\x01R\x02ip\x88\x01\x01\x12%\n" +
@@ -1147,7 +1221,7 @@ func file_zitadel_session_v2_session_proto_rawDescGZIP() []byte {
 }
 
 var file_zitadel_session_v2_session_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_zitadel_session_v2_session_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
+var file_zitadel_session_v2_session_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
 var file_zitadel_session_v2_session_proto_goTypes = []any{
 	(SessionFieldName)(0),             // 0: zitadel.session.v2.SessionFieldName
 	(*Session)(nil),                   // 1: zitadel.session.v2.Session
@@ -1164,20 +1238,21 @@ var file_zitadel_session_v2_session_proto_goTypes = []any{
 	(*CreationDateQuery)(nil),         // 12: zitadel.session.v2.CreationDateQuery
 	(*CreatorQuery)(nil),              // 13: zitadel.session.v2.CreatorQuery
 	(*UserAgentQuery)(nil),            // 14: zitadel.session.v2.UserAgentQuery
-	(*UserAgent)(nil),                 // 15: zitadel.session.v2.UserAgent
-	nil,                               // 16: zitadel.session.v2.Session.MetadataEntry
-	(*UserAgent_HeaderValues)(nil),    // 17: zitadel.session.v2.UserAgent.HeaderValues
-	nil,                               // 18: zitadel.session.v2.UserAgent.HeaderEntry
-	(*timestamppb.Timestamp)(nil),     // 19: google.protobuf.Timestamp
-	(zitadel.TimestampQueryMethod)(0), // 20: zitadel.v1.TimestampQueryMethod
+	(*ExpirationDateQuery)(nil),       // 15: zitadel.session.v2.ExpirationDateQuery
+	(*UserAgent)(nil),                 // 16: zitadel.session.v2.UserAgent
+	nil,                               // 17: zitadel.session.v2.Session.MetadataEntry
+	(*UserAgent_HeaderValues)(nil),    // 18: zitadel.session.v2.UserAgent.HeaderValues
+	nil,                               // 19: zitadel.session.v2.UserAgent.HeaderEntry
+	(*timestamppb.Timestamp)(nil),     // 20: google.protobuf.Timestamp
+	(zitadel.TimestampQueryMethod)(0), // 21: zitadel.v1.TimestampQueryMethod
 }
 var file_zitadel_session_v2_session_proto_depIdxs = []int32{
-	19, // 0: zitadel.session.v2.Session.creation_date:type_name -> google.protobuf.Timestamp
-	19, // 1: zitadel.session.v2.Session.change_date:type_name -> google.protobuf.Timestamp
+	20, // 0: zitadel.session.v2.Session.creation_date:type_name -> google.protobuf.Timestamp
+	20, // 1: zitadel.session.v2.Session.change_date:type_name -> google.protobuf.Timestamp
 	2,  // 2: zitadel.session.v2.Session.factors:type_name -> zitadel.session.v2.Factors
-	16, // 3: zitadel.session.v2.Session.metadata:type_name -> zitadel.session.v2.Session.MetadataEntry
-	15, // 4: zitadel.session.v2.Session.user_agent:type_name -> zitadel.session.v2.UserAgent
-	19, // 5: zitadel.session.v2.Session.expiration_date:type_name -> google.protobuf.Timestamp
+	17, // 3: zitadel.session.v2.Session.metadata:type_name -> zitadel.session.v2.Session.MetadataEntry
+	16, // 4: zitadel.session.v2.Session.user_agent:type_name -> zitadel.session.v2.UserAgent
+	20, // 5: zitadel.session.v2.Session.expiration_date:type_name -> google.protobuf.Timestamp
 	3,  // 6: zitadel.session.v2.Factors.user:type_name -> zitadel.session.v2.UserFactor
 	4,  // 7: zitadel.session.v2.Factors.password:type_name -> zitadel.session.v2.PasswordFactor
 	6,  // 8: zitadel.session.v2.Factors.web_auth_n:type_name -> zitadel.session.v2.WebAuthNFactor
@@ -1185,26 +1260,29 @@ var file_zitadel_session_v2_session_proto_depIdxs = []int32{
 	7,  // 10: zitadel.session.v2.Factors.totp:type_name -> zitadel.session.v2.TOTPFactor
 	8,  // 11: zitadel.session.v2.Factors.otp_sms:type_name -> zitadel.session.v2.OTPFactor
 	8,  // 12: zitadel.session.v2.Factors.otp_email:type_name -> zitadel.session.v2.OTPFactor
-	19, // 13: zitadel.session.v2.UserFactor.verified_at:type_name -> google.protobuf.Timestamp
-	19, // 14: zitadel.session.v2.PasswordFactor.verified_at:type_name -> google.protobuf.Timestamp
-	19, // 15: zitadel.session.v2.IntentFactor.verified_at:type_name -> google.protobuf.Timestamp
-	19, // 16: zitadel.session.v2.WebAuthNFactor.verified_at:type_name -> google.protobuf.Timestamp
-	19, // 17: zitadel.session.v2.TOTPFactor.verified_at:type_name -> google.protobuf.Timestamp
-	19, // 18: zitadel.session.v2.OTPFactor.verified_at:type_name -> google.protobuf.Timestamp
+	20, // 13: zitadel.session.v2.UserFactor.verified_at:type_name -> google.protobuf.Timestamp
+	20, // 14: zitadel.session.v2.PasswordFactor.verified_at:type_name -> google.protobuf.Timestamp
+	20, // 15: zitadel.session.v2.IntentFactor.verified_at:type_name -> google.protobuf.Timestamp
+	20, // 16: zitadel.session.v2.WebAuthNFactor.verified_at:type_name -> google.protobuf.Timestamp
+	20, // 17: zitadel.session.v2.TOTPFactor.verified_at:type_name -> google.protobuf.Timestamp
+	20, // 18: zitadel.session.v2.OTPFactor.verified_at:type_name -> google.protobuf.Timestamp
 	10, // 19: zitadel.session.v2.SearchQuery.ids_query:type_name -> zitadel.session.v2.IDsQuery
 	11, // 20: zitadel.session.v2.SearchQuery.user_id_query:type_name -> zitadel.session.v2.UserIDQuery
 	12, // 21: zitadel.session.v2.SearchQuery.creation_date_query:type_name -> zitadel.session.v2.CreationDateQuery
 	13, // 22: zitadel.session.v2.SearchQuery.creator_query:type_name -> zitadel.session.v2.CreatorQuery
 	14, // 23: zitadel.session.v2.SearchQuery.user_agent_query:type_name -> zitadel.session.v2.UserAgentQuery
-	19, // 24: zitadel.session.v2.CreationDateQuery.creation_date:type_name -> google.protobuf.Timestamp
-	20, // 25: zitadel.session.v2.CreationDateQuery.method:type_name -> zitadel.v1.TimestampQueryMethod
-	18, // 26: zitadel.session.v2.UserAgent.header:type_name -> zitadel.session.v2.UserAgent.HeaderEntry
-	17, // 27: zitadel.session.v2.UserAgent.HeaderEntry.value:type_name -> zitadel.session.v2.UserAgent.HeaderValues
-	28, // [28:28] is the sub-list for method output_type
-	28, // [28:28] is the sub-list for method input_type
-	28, // [28:28] is the sub-list for extension type_name
-	28, // [28:28] is the sub-list for extension extendee
-	0,  // [0:28] is the sub-list for field type_name
+	15, // 24: zitadel.session.v2.SearchQuery.expiration_date_query:type_name -> zitadel.session.v2.ExpirationDateQuery
+	20, // 25: zitadel.session.v2.CreationDateQuery.creation_date:type_name -> google.protobuf.Timestamp
+	21, // 26: zitadel.session.v2.CreationDateQuery.method:type_name -> zitadel.v1.TimestampQueryMethod
+	20, // 27: zitadel.session.v2.ExpirationDateQuery.expiration_date:type_name -> google.protobuf.Timestamp
+	21, // 28: zitadel.session.v2.ExpirationDateQuery.method:type_name -> zitadel.v1.TimestampQueryMethod
+	19, // 29: zitadel.session.v2.UserAgent.header:type_name -> zitadel.session.v2.UserAgent.HeaderEntry
+	18, // 30: zitadel.session.v2.UserAgent.HeaderEntry.value:type_name -> zitadel.session.v2.UserAgent.HeaderValues
+	31, // [31:31] is the sub-list for method output_type
+	31, // [31:31] is the sub-list for method input_type
+	31, // [31:31] is the sub-list for extension type_name
+	31, // [31:31] is the sub-list for extension extendee
+	0,  // [0:31] is the sub-list for field type_name
 }
 
 func init() { file_zitadel_session_v2_session_proto_init() }
@@ -1219,17 +1297,18 @@ func file_zitadel_session_v2_session_proto_init() {
 		(*SearchQuery_CreationDateQuery)(nil),
 		(*SearchQuery_CreatorQuery)(nil),
 		(*SearchQuery_UserAgentQuery)(nil),
+		(*SearchQuery_ExpirationDateQuery)(nil),
 	}
 	file_zitadel_session_v2_session_proto_msgTypes[12].OneofWrappers = []any{}
 	file_zitadel_session_v2_session_proto_msgTypes[13].OneofWrappers = []any{}
-	file_zitadel_session_v2_session_proto_msgTypes[14].OneofWrappers = []any{}
+	file_zitadel_session_v2_session_proto_msgTypes[15].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_zitadel_session_v2_session_proto_rawDesc), len(file_zitadel_session_v2_session_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   18,
+			NumMessages:   19,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

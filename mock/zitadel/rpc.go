@@ -1,0 +1,233 @@
+package zitadel
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"strings"
+
+	connectrpc "connectrpc.com/connect"
+	"connectrpc.com/grpchealth"
+	"connectrpc.com/grpcreflect"
+	"connectrpc.com/vanguard"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/idpmock/idpmock/gen/zitadelpb/zitadel/session/v2/sessionpbconnect"
+	"github.com/idpmock/idpmock/mock/journal"
+	"github.com/idpmock/idpmock/mock/server"
+)
+
+// The RPC faces: gRPC, gRPC-Web and Connect (binary and JSON codecs) on the
+// same port as REST. Vanguard transcodes each RPC call into the REST call
+// its google.api.http annotation names and the answer back, so every face
+// runs through one implementation: the same validation, overrides, Prefer
+// forcing, journal and service. REST errors (google.rpc.Status with
+// zitadel.v1 details) become the RPC faces' errors, details included
+// (grpc-status-details-bin on gRPC).
+
+// rpcFront routes RPC requests to the transcoder and everything else
+// (REST, CORS preflights) straight to the server.
+type rpcFront struct {
+	next       http.Handler
+	transcoder *vanguard.Transcoder
+	health     http.Handler
+	reflect    http.Handler
+	healthPath string
+	reflPath   string
+	reflAlpha  string
+	reflAlphaH http.Handler
+}
+
+var _ server.Fronter = (*Vendor)(nil)
+
+// Front serves the RPC faces in front of next, the server's handler.
+func (v *Vendor) Front(next http.Handler) http.Handler {
+	limit := uint32(math.MaxUint32)
+	if v.bodyLimit > 0 && v.bodyLimit < math.MaxUint32 {
+		limit = uint32(v.bodyLimit)
+	}
+	svc := vanguard.NewService(sessionpbconnect.SessionServiceName, next,
+		vanguard.WithTargetProtocols(vanguard.ProtocolREST),
+		vanguard.WithTargetCodecs(vanguard.CodecJSON),
+		vanguard.WithMaxMessageBufferBytes(limit),
+	)
+	tc, err := vanguard.NewTranscoder([]*vanguard.Service{svc},
+		vanguard.WithUnknownHandler(next),
+		vanguard.WithCodec(func(res vanguard.TypeResolver) vanguard.Codec {
+			// As ZITADEL's gateway and connect-go: unknown members are
+			// dropped, not refused; unset fields are not written.
+			return jsonCodec{&vanguard.JSONCodec{
+				MarshalOptions:   protojson.MarshalOptions{Resolver: res},
+				UnmarshalOptions: protojson.UnmarshalOptions{Resolver: res, DiscardUnknown: true},
+			}}
+		}),
+		vanguard.WithCodec(func(res vanguard.TypeResolver) vanguard.Codec {
+			return protoCodec{vanguard.NewProtoCodec(res)}
+		}),
+	)
+	if err != nil {
+		// The service is compiled in; failing here is a build defect.
+		panic(fmt.Sprintf("zitadel: RPC transcoder: %v", err))
+	}
+	f := &rpcFront{next: next, transcoder: tc}
+	f.healthPath, f.health = grpchealth.NewHandler(grpchealth.NewStaticChecker(sessionpbconnect.SessionServiceName))
+	refl := grpcreflect.NewStaticReflector(sessionpbconnect.SessionServiceName, grpchealth.HealthV1ServiceName)
+	f.reflPath, f.reflect = grpcreflect.NewHandlerV1(refl)
+	f.reflAlpha, f.reflAlphaH = grpcreflect.NewHandlerV1Alpha(refl)
+	return f
+}
+
+func (f *rpcFront) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	p := r.URL.Path
+	switch {
+	case r.Method == http.MethodOptions || !strings.HasPrefix(p, "/") || !strings.Contains(p[1:], "."):
+		// REST paths and preflights: the server's own CORS answers these.
+		f.next.ServeHTTP(w, r)
+	case strings.HasPrefix(p, f.healthPath):
+		f.rpc(w, r, f.health)
+	case strings.HasPrefix(p, f.reflPath):
+		f.rpc(w, r, f.reflect)
+	case strings.HasPrefix(p, f.reflAlpha):
+		f.rpc(w, r, f.reflAlphaH)
+	case strings.HasPrefix(p, connectPrefix):
+		connectHeader(r)
+		f.rpc(w, r, f.transcoder)
+	default:
+		f.next.ServeHTTP(w, r)
+	}
+}
+
+// rpc tags the request with its protocol (for the journal), answers
+// browsers' CORS itself (the REST layer sees no Origin, so its CORS headers
+// do not double up) and hands it on.
+func (f *rpcFront) rpc(w http.ResponseWriter, r *http.Request, h http.Handler) {
+	r = r.WithContext(journal.WithProtocol(r.Context(), rpcProtocol(r)))
+	if origin := r.Header.Get("Origin"); origin != "" {
+		hd := w.Header()
+		hd.Set("Access-Control-Allow-Origin", origin)
+		hd.Set("Access-Control-Allow-Credentials", "true")
+		hd.Set("Access-Control-Expose-Headers", strings.Join(rpcExposed, ", "))
+		hd.Add("Vary", "Origin")
+		r.Header.Del("Origin")
+	}
+	if strings.HasPrefix(strings.ToLower(r.Header.Get("Content-Type")), "application/grpc") {
+		w = &trailersOnly{ResponseWriter: w}
+	}
+	h.ServeHTTP(w, r)
+}
+
+// trailersOnly fixes vanguard's gRPC error without a message: it puts the
+// status, message and grpc-status-details-bin in the headers but also
+// declares Grpc-Status and Grpc-Message as trailers, so Go sends those two
+// again as trailers and gRPC clients, which read the trailers, lose the
+// details (a CredentialsCheckError). Dropping the declaration makes it a
+// proper trailers-only response.
+type trailersOnly struct {
+	http.ResponseWriter
+}
+
+func (t *trailersOnly) WriteHeader(code int) {
+	if h := t.Header(); h.Get("Grpc-Status") != "" {
+		h.Del("Trailer")
+		h.Del("Content-Length")
+	}
+	t.ResponseWriter.WriteHeader(code)
+}
+
+func (t *trailersOnly) Flush() {
+	if f, ok := t.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+func (t *trailersOnly) Unwrap() http.ResponseWriter { return t.ResponseWriter }
+
+// rpcExposed are the response headers a browser's gRPC-Web or Connect
+// client must read.
+var rpcExposed = []string{
+	"Grpc-Status", "Grpc-Message", "Grpc-Status-Details-Bin", "Grpc-Encoding", "Grpc-Accept-Encoding",
+	"Connect-Protocol-Version", "Connect-Content-Encoding", "Connect-Accept-Encoding",
+	"Content-Encoding", "Content-Length", "Date",
+	"Correlation-Id", "Retry-After", "X-Idpmock-Override", "X-Idpmock-Violations", "Preference-Applied",
+}
+
+// rpcAllowed are the request headers browser RPC clients send; the server's
+// preflight echoes any requested header, this list is for documentation and
+// the tests.
+var rpcAllowed = []string{
+	"Content-Type", "Connect-Protocol-Version", "Connect-Timeout-Ms", "Connect-Content-Encoding",
+	"Connect-Accept-Encoding", "Grpc-Timeout", "X-Grpc-Web", "X-User-Agent", "Authorization", "Prefer",
+}
+
+// rpcProtocol names the protocol by its Content-Type, as connect-go does.
+func rpcProtocol(r *http.Request) string {
+	ct := strings.ToLower(r.Header.Get("Content-Type"))
+	switch {
+	case strings.HasPrefix(ct, "application/grpc-web"):
+		return journal.ProtocolGRPCWeb
+	case strings.HasPrefix(ct, "application/grpc"):
+		return journal.ProtocolGRPC
+	}
+	return journal.ProtocolConnect
+}
+
+// connectHeader marks a unary Connect POST without Connect-Protocol-Version
+// as Connect: connect-go (ZITADEL) serves such calls (curl, fetch) while
+// vanguard would take them for REST.
+func connectHeader(r *http.Request) {
+	if r.Method != http.MethodPost || r.Header.Get("Connect-Protocol-Version") != "" {
+		return
+	}
+	mt, _, _ := strings.Cut(strings.ToLower(r.Header.Get("Content-Type")), ";")
+	switch strings.TrimSpace(mt) {
+	case "application/json", "application/proto":
+		r.Header.Set("Connect-Protocol-Version", "1")
+	}
+}
+
+// jsonCodec and protoCodec decode as connect-go does inside ZITADEL, so a
+// bad message is invalid_argument worded as there: "unmarshal message:
+// unmarshal into *session.CreateSessionRequest: proto: (line 1:40): ...".
+type jsonCodec struct{ *vanguard.JSONCodec }
+
+func (c jsonCodec) Unmarshal(data []byte, msg proto.Message) error {
+	if len(data) == 0 {
+		return connectrpc.NewError(connectrpc.CodeInvalidArgument, errors.New("unmarshal message: zero-length payload is not a valid JSON object"))
+	}
+	return decodeErr(msg, c.JSONCodec.Unmarshal(data, msg))
+}
+
+type protoCodec struct{ *vanguard.ProtoCodec }
+
+func (c protoCodec) Unmarshal(data []byte, msg proto.Message) error {
+	return decodeErr(msg, c.ProtoCodec.Unmarshal(data, msg))
+}
+
+func decodeErr(msg proto.Message, err error) error {
+	if err == nil {
+		return nil
+	}
+	// ZITADEL's Go package for zitadel.session.v2 is named session. The
+	// protobuf module randomly writes "proto:" with a no-break space (to stop
+	// callers matching its messages); a stable plain space keeps ours
+	// comparable across faces and runs.
+	text := strings.Replace(err.Error(), "proto:\u00a0", "proto: ", 1)
+	return connectrpc.NewError(connectrpc.CodeInvalidArgument,
+		fmt.Errorf("unmarshal message: unmarshal into *session.%s: %s", msg.ProtoReflect().Descriptor().Name(), text))
+}
+
+// rpcMissingID words an RPC call without a session id as ZITADEL's
+// validator does: vanguard maps it to "/v2/sessions/", a path no REST
+// route takes, while ZITADEL checks the field before routing matters.
+func rpcMissingID(r *http.Request) *zerr {
+	if journal.ProtocolOf(r.Context()) == journal.ProtocolREST || r.URL.Path != "/v2/sessions/" {
+		return nil
+	}
+	msg := map[string]string{http.MethodGet: "GetSessionRequest", http.MethodPatch: "SetSessionRequest", http.MethodDelete: "DeleteSessionRequest"}[r.Method]
+	if msg == "" {
+		return nil
+	}
+	return plainErr(codeInvalidArgument, "invalid %s.SessionId: value length must be between 1 and 200 runes, inclusive", msg)
+}
