@@ -4,7 +4,7 @@ ADDR      ?= 127.0.0.1:4010
 PKGS      := ./...
 IMAGE     ?= idpmock
 FUZZTIME  ?= 10s
-FUZZ_ROBUST := FuzzPingOne FuzzZitadelREST FuzzZitadelConnect FuzzVendorFixtures FuzzStateDocument
+FUZZ_ROBUST := FuzzPingOne FuzzZitadelREST FuzzZitadelRPC FuzzVendorFixtures FuzzStateDocument
 BASE_URL  ?= $(IDPMOCK_CONTRACT_BASE_URL)
 JUNIT     ?= $(IDPMOCK_JUNIT)
 

@@ -220,6 +220,9 @@ func run(cfg config) error {
 	}
 	var scenarios []scenario
 	for _, op := range workload.Ops {
+		if op.HTTP2 {
+			continue // in-process benchmarks only (the load client speaks HTTP/1.1)
+		}
 		scenarios = append(scenarios, scenario{op.Name, workload.Single(op), cfg.pool, allocsOf[op.Name]})
 	}
 	scenarios = append(scenarios, scenario{"mixed", workload.Mixed, cfg.live / 2, mixedAllocs})

@@ -136,6 +136,15 @@ type handlerMutant struct {
 	value   any
 }
 
+// Front keeps the wrapped vendor's RPC faces, so a mutant REST handler is
+// seen through them too.
+func (m handlerMutant) Front(next http.Handler) http.Handler {
+	if f, ok := m.Vendor.(server.Fronter); ok {
+		return f.Front(next)
+	}
+	return next
+}
+
 func (m handlerMutant) Register(e *echo.Echo) {
 	prefixes := m.Prefixes()
 	e.Use(func(next echo.HandlerFunc) echo.HandlerFunc {

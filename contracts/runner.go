@@ -215,6 +215,8 @@ func runStep(ctx context.Context, client *http.Client, checker *conform.Checker,
 				sr.Violations = append(sr.Violations, violationText(vi))
 			}
 		}
+	} else if vs, ok := rpcViolations(req.URL.Path, resp.StatusCode, resp.Header, raw); ok && checker != nil {
+		sr.Violations = append(sr.Violations, vs...)
 	} else if checker != nil {
 		sr.Violations = append(sr.Violations, fmt.Sprintf("no operation of the specs matches %s %s", req.Method, req.URL.Path))
 	}

@@ -1,12 +1,13 @@
 // Package workload is what idpmock's benchmarks send: the vendor operations
 // (PingOne create, read, update; ZITADEL create, get, set over REST and
-// Connect) as ready-to-send requests, the pools of live session ids they
+// Connect JSON, get and set over gRPC, get over Connect binary) as ready-to-send requests, the pools of live session ids they
 // address, and the bare-Echo baseline that answers the same requests with
 // fixed bytes. The in-process Go benchmarks and the load benchmark
 // (go run ./bench) share it, so both measure the same traffic.
 package workload
 
 import (
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -15,6 +16,10 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"google.golang.org/protobuf/proto"
+
+	sessionpb "github.com/idpmock/idpmock/gen/zitadelpb/zitadel/session/v2"
 )
 
 // Fixture ids the requests use (fixtures/pingone, fixtures/zitadel).
@@ -51,6 +56,9 @@ type Op struct {
 	Pattern string // Echo route pattern
 	Status  int
 	Build   func(p *Pools, r *rand.Rand) Request
+	// HTTP2 ops (gRPC) need HTTP/2: in-process only, the load client
+	// speaks HTTP/1.1.
+	HTTP2 bool
 }
 
 // Pools hold the ids of live sessions that reads and updates address.
@@ -186,6 +194,35 @@ var Ops = []*Op{
 			return Request{http.MethodPost, connectService + "SetSession", jsonType,
 				[]byte(`{"sessionId":"` + p.zitadel(r) + `","checks":{"password":{"password":"` + ZitadelPassword + `"}}}`)}
 		}},
+	// The binary RPC faces: the same reads and updates as gRPC and Connect
+	// with the proto codec (transcoded into the REST routes in-process).
+	{Name: "zitadel-grpc-get", Method: http.MethodPost, Pattern: connectService + "GetSession", Status: http.StatusOK,
+		Build: func(p *Pools, r *rand.Rand) Request {
+			return Request{http.MethodPost, connectService + "GetSession", grpcType, grpcFrame(&sessionpb.GetSessionRequest{SessionId: p.zitadel(r)})}
+		}, HTTP2: true},
+	{Name: "zitadel-grpc-set", Method: http.MethodPost, Pattern: connectService + "SetSession", Status: http.StatusOK,
+		Build: func(p *Pools, r *rand.Rand) Request {
+			return Request{http.MethodPost, connectService + "SetSession", grpcType, grpcFrame(&sessionpb.SetSessionRequest{
+				SessionId: p.zitadel(r), Checks: &sessionpb.Checks{Password: &sessionpb.CheckPassword{Password: ZitadelPassword}}})}
+		}, HTTP2: true},
+	{Name: "zitadel-connect-proto-get", Method: http.MethodPost, Pattern: connectService + "GetSession", Status: http.StatusOK,
+		Build: func(p *Pools, r *rand.Rand) Request {
+			b, _ := proto.Marshal(&sessionpb.GetSessionRequest{SessionId: p.zitadel(r)})
+			return Request{http.MethodPost, connectService + "GetSession", protoType, b}
+		}},
+}
+
+const (
+	grpcType  = "application/grpc"
+	protoType = "application/proto"
+)
+
+// grpcFrame is m as one gRPC length-prefixed message (uncompressed).
+func grpcFrame(m proto.Message) []byte {
+	b, _ := proto.Marshal(m)
+	out := make([]byte, 5, 5+len(b))
+	binary.BigEndian.PutUint32(out[1:], uint32(len(b)))
+	return append(out, b...)
 }
 
 // ByName finds an op.

@@ -3,6 +3,8 @@ package workload_test
 import (
 	"context"
 	"math/rand/v2"
+	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/idpmock/idpmock/bench/workload"
@@ -35,9 +37,13 @@ func TestOps(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	for _, op := range workload.Ops {
 		for name, h := range map[string]*workload.Handler{"mock": mockH, "baseline": baseH} {
-			st, body, _, err := h.Do(op.Build(pools, r))
+			st, body, hdr, err := h.Do(op.Build(pools, r))
 			if err != nil || st != op.Status {
 				t.Errorf("%s %s: status %d (want %d), err %v: %.300s", name, op.Name, st, op.Status, err, body)
+			}
+			// gRPC answers errors with 200 too; the status is in grpc-status.
+			if name == "mock" && strings.HasPrefix(op.Name, "zitadel-grpc") && hdr.Get("Grpc-Status")+hdr.Get(http.TrailerPrefix+"Grpc-Status") != "0" {
+				t.Errorf("%s: grpc-status not 0: %v", op.Name, hdr)
 			}
 		}
 	}

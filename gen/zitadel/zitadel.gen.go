@@ -22,66 +22,6 @@ import (
 	"github.com/oapi-codegen/runtime"
 )
 
-// Defines values for ConnectErrorCode.
-const (
-	ConnectErrorCodeAborted            ConnectErrorCode = "aborted"
-	ConnectErrorCodeAlreadyExists      ConnectErrorCode = "already_exists"
-	ConnectErrorCodeCanceled           ConnectErrorCode = "canceled"
-	ConnectErrorCodeDataLoss           ConnectErrorCode = "data_loss"
-	ConnectErrorCodeDeadlineExceeded   ConnectErrorCode = "deadline_exceeded"
-	ConnectErrorCodeFailedPrecondition ConnectErrorCode = "failed_precondition"
-	ConnectErrorCodeInternal           ConnectErrorCode = "internal"
-	ConnectErrorCodeInvalidArgument    ConnectErrorCode = "invalid_argument"
-	ConnectErrorCodeNotFound           ConnectErrorCode = "not_found"
-	ConnectErrorCodeOutOfRange         ConnectErrorCode = "out_of_range"
-	ConnectErrorCodePermissionDenied   ConnectErrorCode = "permission_denied"
-	ConnectErrorCodeResourceExhausted  ConnectErrorCode = "resource_exhausted"
-	ConnectErrorCodeUnauthenticated    ConnectErrorCode = "unauthenticated"
-	ConnectErrorCodeUnavailable        ConnectErrorCode = "unavailable"
-	ConnectErrorCodeUnimplemented      ConnectErrorCode = "unimplemented"
-	ConnectErrorCodeUnknown            ConnectErrorCode = "unknown"
-)
-
-// Valid indicates whether the value is a known member of the ConnectErrorCode enum.
-func (e ConnectErrorCode) Valid() bool {
-	switch e {
-	case ConnectErrorCodeAborted:
-		return true
-	case ConnectErrorCodeAlreadyExists:
-		return true
-	case ConnectErrorCodeCanceled:
-		return true
-	case ConnectErrorCodeDataLoss:
-		return true
-	case ConnectErrorCodeDeadlineExceeded:
-		return true
-	case ConnectErrorCodeFailedPrecondition:
-		return true
-	case ConnectErrorCodeInternal:
-		return true
-	case ConnectErrorCodeInvalidArgument:
-		return true
-	case ConnectErrorCodeNotFound:
-		return true
-	case ConnectErrorCodeOutOfRange:
-		return true
-	case ConnectErrorCodePermissionDenied:
-		return true
-	case ConnectErrorCodeResourceExhausted:
-		return true
-	case ConnectErrorCodeUnauthenticated:
-		return true
-	case ConnectErrorCodeUnavailable:
-		return true
-	case ConnectErrorCodeUnimplemented:
-		return true
-	case ConnectErrorCodeUnknown:
-		return true
-	default:
-		return false
-	}
-}
-
 // Defines values for SessionFieldName.
 const (
 	SESSIONFIELDNAMECREATIONDATE SessionFieldName = "SESSION_FIELD_NAME_CREATION_DATE"
@@ -142,96 +82,6 @@ func (e UserVerificationRequirement) Valid() bool {
 	case USERVERIFICATIONREQUIREMENTPREFERRED:
 		return true
 	case USERVERIFICATIONREQUIREMENTREQUIRED:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for ConnectProtocolVersion.
-const (
-	ConnectProtocolVersionN1 ConnectProtocolVersion = "1"
-)
-
-// Valid indicates whether the value is a known member of the ConnectProtocolVersion enum.
-func (e ConnectProtocolVersion) Valid() bool {
-	switch e {
-	case ConnectProtocolVersionN1:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for ConnectCreateSessionParamsConnectProtocolVersion.
-const (
-	ConnectCreateSessionParamsConnectProtocolVersionN1 ConnectCreateSessionParamsConnectProtocolVersion = "1"
-)
-
-// Valid indicates whether the value is a known member of the ConnectCreateSessionParamsConnectProtocolVersion enum.
-func (e ConnectCreateSessionParamsConnectProtocolVersion) Valid() bool {
-	switch e {
-	case ConnectCreateSessionParamsConnectProtocolVersionN1:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for ConnectDeleteSessionParamsConnectProtocolVersion.
-const (
-	ConnectDeleteSessionParamsConnectProtocolVersionN1 ConnectDeleteSessionParamsConnectProtocolVersion = "1"
-)
-
-// Valid indicates whether the value is a known member of the ConnectDeleteSessionParamsConnectProtocolVersion enum.
-func (e ConnectDeleteSessionParamsConnectProtocolVersion) Valid() bool {
-	switch e {
-	case ConnectDeleteSessionParamsConnectProtocolVersionN1:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for ConnectGetSessionParamsConnectProtocolVersion.
-const (
-	ConnectGetSessionParamsConnectProtocolVersionN1 ConnectGetSessionParamsConnectProtocolVersion = "1"
-)
-
-// Valid indicates whether the value is a known member of the ConnectGetSessionParamsConnectProtocolVersion enum.
-func (e ConnectGetSessionParamsConnectProtocolVersion) Valid() bool {
-	switch e {
-	case ConnectGetSessionParamsConnectProtocolVersionN1:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for ConnectListSessionsParamsConnectProtocolVersion.
-const (
-	ConnectListSessionsParamsConnectProtocolVersionN1 ConnectListSessionsParamsConnectProtocolVersion = "1"
-)
-
-// Valid indicates whether the value is a known member of the ConnectListSessionsParamsConnectProtocolVersion enum.
-func (e ConnectListSessionsParamsConnectProtocolVersion) Valid() bool {
-	switch e {
-	case ConnectListSessionsParamsConnectProtocolVersionN1:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for ConnectSetSessionParamsConnectProtocolVersion.
-const (
-	ConnectSetSessionParamsConnectProtocolVersionN1 ConnectSetSessionParamsConnectProtocolVersion = "1"
-)
-
-// Valid indicates whether the value is a known member of the ConnectSetSessionParamsConnectProtocolVersion enum.
-func (e ConnectSetSessionParamsConnectProtocolVersion) Valid() bool {
-	switch e {
-	case ConnectSetSessionParamsConnectProtocolVersionN1:
 		return true
 	default:
 		return false
@@ -335,30 +185,6 @@ type Checks struct {
 	WebAuthN *CheckWebAuthN `json:"webAuthN,omitempty"`
 }
 
-// ConnectError Connect protocol error body (unary, JSON).
-type ConnectError struct {
-	Code    ConnectErrorCode      `json:"code"`
-	Details *[]ConnectErrorDetail `json:"details,omitempty"`
-	Message *string               `json:"message,omitempty"`
-}
-
-// ConnectErrorCode defines model for ConnectError.Code.
-type ConnectErrorCode string
-
-// ConnectErrorDetail defines model for ConnectErrorDetail.
-type ConnectErrorDetail struct {
-	// Debug The detail message in protojson, for humans.
-	Debug *map[string]interface{} `json:"debug,omitempty"`
-
-	// Type Fully qualified message name without `type.googleapis.com/`, e.g. `zitadel.v1.ErrorDetail`.
-	//
-	// Example: zitadel.v1.ErrorDetail
-	Type string `json:"type"`
-
-	// Value The detail message in binary protobuf, base64 (standard alphabet, no padding).
-	Value string `json:"value"`
-}
-
 // CreateSessionRequest defines model for CreateSessionRequest.
 type CreateSessionRequest struct {
 	Challenges *RequestChallenges `json:"challenges,omitempty"`
@@ -413,12 +239,6 @@ type DeleteSessionBody struct {
 	SessionToken *string `json:"sessionToken,omitempty"`
 }
 
-// DeleteSessionRequest defines model for DeleteSessionRequest.
-type DeleteSessionRequest struct {
-	SessionId    string  `json:"sessionId"`
-	SessionToken *string `json:"sessionToken,omitempty"`
-}
-
 // DeleteSessionResponse defines model for DeleteSessionResponse.
 type DeleteSessionResponse struct {
 	Details *Details `json:"details,omitempty"`
@@ -470,12 +290,6 @@ type Factors struct {
 	Totp         *TOTPFactor         `json:"totp,omitempty"`
 	User         *UserFactor         `json:"user,omitempty"`
 	WebAuthN     *WebAuthNFactor     `json:"webAuthN,omitempty"`
-}
-
-// GetSessionRequest defines model for GetSessionRequest.
-type GetSessionRequest struct {
-	SessionId    string  `json:"sessionId"`
-	SessionToken *string `json:"sessionToken,omitempty"`
 }
 
 // GetSessionResponse defines model for GetSessionResponse.
@@ -706,31 +520,6 @@ type SetSessionBody struct {
 	SessionToken *string `json:"sessionToken,omitempty"`
 }
 
-// SetSessionRequest defines model for SetSessionRequest.
-type SetSessionRequest struct {
-	Challenges *RequestChallenges `json:"challenges,omitempty"`
-	Checks     *Checks            `json:"checks,omitempty"`
-
-	// Lifetime google.protobuf.Duration: seconds with an `s` suffix and up to 9 fractional digits, e.g. `"18000s"`,
-	// `"1.5s"`. Lifetimes must be greater than 0s (PGV `gt: 0s`).
-	//
-	//
-	// Example: 18000s
-	Lifetime *Duration `json:"lifetime,omitempty"`
-
-	// Metadata map<string, bytes>: values are base64 (standard or URL-safe alphabet, padding optional, on input;
-	// standard with padding on output). In SetSession an empty value deletes the key.
-	//
-	//
-	// Example: {"key":"dmFsdWU="}
-	Metadata  *Metadata `json:"metadata,omitempty"`
-	SessionId string    `json:"sessionId"`
-
-	// SessionToken DEPRECATED: this field is ignored.
-	// Deprecated: this property has been marked as deprecated upstream, but no `x-deprecated-reason` was set
-	SessionToken *string `json:"sessionToken,omitempty"`
-}
-
 // SetSessionResponse defines model for SetSessionResponse.
 type SetSessionResponse struct {
 	Challenges *Challenges `json:"challenges,omitempty"`
@@ -836,29 +625,8 @@ type WebAuthNFactor struct {
 	VerifiedAt *Timestamp `json:"verifiedAt,omitempty"`
 }
 
-// ConnectProtocolVersion defines model for connectProtocolVersion.
-type ConnectProtocolVersion string
-
-// ConnectTimeoutMs defines model for connectTimeoutMs.
-type ConnectTimeoutMs = string
-
 // SessionId defines model for sessionId.
 type SessionId = string
-
-// ConnectInvalidArgument Connect protocol error body (unary, JSON).
-type ConnectInvalidArgument = ConnectError
-
-// ConnectNotFound Connect protocol error body (unary, JSON).
-type ConnectNotFound = ConnectError
-
-// ConnectPermissionDenied Connect protocol error body (unary, JSON).
-type ConnectPermissionDenied = ConnectError
-
-// ConnectUnauthenticated Connect protocol error body (unary, JSON).
-type ConnectUnauthenticated = ConnectError
-
-// ConnectUnsupportedMediaType Connect protocol error body (unary, JSON).
-type ConnectUnsupportedMediaType = ConnectError
 
 // InvalidArgument google.rpc.Status as grpc-gateway writes it (rpcStatus).
 type InvalidArgument = Status
@@ -878,66 +646,6 @@ type SessionServiceGetSessionParams struct {
 	SessionToken *string `form:"sessionToken,omitempty" json:"sessionToken,omitempty"`
 }
 
-// ConnectCreateSessionParams defines parameters for ConnectCreateSession.
-type ConnectCreateSessionParams struct {
-	// ConnectProtocolVersion Sent by Connect clients; ZITADEL does not require it (the official SDKs omit it).
-	ConnectProtocolVersion *ConnectCreateSessionParamsConnectProtocolVersion `json:"Connect-Protocol-Version,omitempty"`
-
-	// ConnectTimeoutMs Optional client deadline in milliseconds (accepted, not enforced by the mock).
-	ConnectTimeoutMs *ConnectTimeoutMs `json:"Connect-Timeout-Ms,omitempty"`
-}
-
-// ConnectCreateSessionParamsConnectProtocolVersion defines parameters for ConnectCreateSession.
-type ConnectCreateSessionParamsConnectProtocolVersion string
-
-// ConnectDeleteSessionParams defines parameters for ConnectDeleteSession.
-type ConnectDeleteSessionParams struct {
-	// ConnectProtocolVersion Sent by Connect clients; ZITADEL does not require it (the official SDKs omit it).
-	ConnectProtocolVersion *ConnectDeleteSessionParamsConnectProtocolVersion `json:"Connect-Protocol-Version,omitempty"`
-
-	// ConnectTimeoutMs Optional client deadline in milliseconds (accepted, not enforced by the mock).
-	ConnectTimeoutMs *ConnectTimeoutMs `json:"Connect-Timeout-Ms,omitempty"`
-}
-
-// ConnectDeleteSessionParamsConnectProtocolVersion defines parameters for ConnectDeleteSession.
-type ConnectDeleteSessionParamsConnectProtocolVersion string
-
-// ConnectGetSessionParams defines parameters for ConnectGetSession.
-type ConnectGetSessionParams struct {
-	// ConnectProtocolVersion Sent by Connect clients; ZITADEL does not require it (the official SDKs omit it).
-	ConnectProtocolVersion *ConnectGetSessionParamsConnectProtocolVersion `json:"Connect-Protocol-Version,omitempty"`
-
-	// ConnectTimeoutMs Optional client deadline in milliseconds (accepted, not enforced by the mock).
-	ConnectTimeoutMs *ConnectTimeoutMs `json:"Connect-Timeout-Ms,omitempty"`
-}
-
-// ConnectGetSessionParamsConnectProtocolVersion defines parameters for ConnectGetSession.
-type ConnectGetSessionParamsConnectProtocolVersion string
-
-// ConnectListSessionsParams defines parameters for ConnectListSessions.
-type ConnectListSessionsParams struct {
-	// ConnectProtocolVersion Sent by Connect clients; ZITADEL does not require it (the official SDKs omit it).
-	ConnectProtocolVersion *ConnectListSessionsParamsConnectProtocolVersion `json:"Connect-Protocol-Version,omitempty"`
-
-	// ConnectTimeoutMs Optional client deadline in milliseconds (accepted, not enforced by the mock).
-	ConnectTimeoutMs *ConnectTimeoutMs `json:"Connect-Timeout-Ms,omitempty"`
-}
-
-// ConnectListSessionsParamsConnectProtocolVersion defines parameters for ConnectListSessions.
-type ConnectListSessionsParamsConnectProtocolVersion string
-
-// ConnectSetSessionParams defines parameters for ConnectSetSession.
-type ConnectSetSessionParams struct {
-	// ConnectProtocolVersion Sent by Connect clients; ZITADEL does not require it (the official SDKs omit it).
-	ConnectProtocolVersion *ConnectSetSessionParamsConnectProtocolVersion `json:"Connect-Protocol-Version,omitempty"`
-
-	// ConnectTimeoutMs Optional client deadline in milliseconds (accepted, not enforced by the mock).
-	ConnectTimeoutMs *ConnectTimeoutMs `json:"Connect-Timeout-Ms,omitempty"`
-}
-
-// ConnectSetSessionParamsConnectProtocolVersion defines parameters for ConnectSetSession.
-type ConnectSetSessionParamsConnectProtocolVersion string
-
 // SessionServiceCreateSessionJSONRequestBody defines body for SessionServiceCreateSession for application/json ContentType.
 type SessionServiceCreateSessionJSONRequestBody = CreateSessionRequest
 
@@ -949,21 +657,6 @@ type SessionServiceDeleteSessionJSONRequestBody = DeleteSessionBody
 
 // SessionServiceSetSessionJSONRequestBody defines body for SessionServiceSetSession for application/json ContentType.
 type SessionServiceSetSessionJSONRequestBody = SetSessionBody
-
-// ConnectCreateSessionJSONRequestBody defines body for ConnectCreateSession for application/json ContentType.
-type ConnectCreateSessionJSONRequestBody = CreateSessionRequest
-
-// ConnectDeleteSessionJSONRequestBody defines body for ConnectDeleteSession for application/json ContentType.
-type ConnectDeleteSessionJSONRequestBody = DeleteSessionRequest
-
-// ConnectGetSessionJSONRequestBody defines body for ConnectGetSession for application/json ContentType.
-type ConnectGetSessionJSONRequestBody = GetSessionRequest
-
-// ConnectListSessionsJSONRequestBody defines body for ConnectListSessions for application/json ContentType.
-type ConnectListSessionsJSONRequestBody = ListSessionsRequest
-
-// ConnectSetSessionJSONRequestBody defines body for ConnectSetSession for application/json ContentType.
-type ConnectSetSessionJSONRequestBody = SetSessionRequest
 
 // Getter for additional properties for Any. Returns the specified
 // element and whether it was found
@@ -1554,21 +1247,6 @@ type ServerInterface interface {
 	// SessionServiceSetSession Update an existing session
 	// (PATCH /v2/sessions/{sessionId})
 	SessionServiceSetSession(ctx echo.Context, sessionId SessionId) error
-	// ConnectCreateSession Create Session (Connect)
-	// (POST /zitadel.session.v2.SessionService/CreateSession)
-	ConnectCreateSession(ctx echo.Context, params ConnectCreateSessionParams) error
-	// ConnectDeleteSession Delete Session (Connect)
-	// (POST /zitadel.session.v2.SessionService/DeleteSession)
-	ConnectDeleteSession(ctx echo.Context, params ConnectDeleteSessionParams) error
-	// ConnectGetSession Get Session (Connect)
-	// (POST /zitadel.session.v2.SessionService/GetSession)
-	ConnectGetSession(ctx echo.Context, params ConnectGetSessionParams) error
-	// ConnectListSessions List Sessions (Connect)
-	// (POST /zitadel.session.v2.SessionService/ListSessions)
-	ConnectListSessions(ctx echo.Context, params ConnectListSessionsParams) error
-	// ConnectSetSession Set Session (Connect)
-	// (POST /zitadel.session.v2.SessionService/SetSession)
-	ConnectSetSession(ctx echo.Context, params ConnectSetSessionParams) error
 }
 
 // ServerInterfaceWrapper converts echo contexts to parameters.
@@ -1651,226 +1329,6 @@ func (w *ServerInterfaceWrapper) SessionServiceSetSession(ctx echo.Context) erro
 	return err
 }
 
-// ConnectCreateSession converts echo context to params.
-func (w *ServerInterfaceWrapper) ConnectCreateSession(ctx echo.Context) error {
-	var err error
-
-	// Parameter object where we will unmarshal all parameters from the context
-	var params ConnectCreateSessionParams
-
-	headers := ctx.Request().Header
-	// ------------- Optional header parameter "Connect-Protocol-Version" -------------
-	if valueList, found := headers[http.CanonicalHeaderKey("Connect-Protocol-Version")]; found {
-		var ConnectProtocolVersion ConnectCreateSessionParamsConnectProtocolVersion
-		n := len(valueList)
-		if n != 1 {
-			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Connect-Protocol-Version, got %d", n))
-		}
-
-		err = runtime.BindStyledParameterWithOptions("simple", "Connect-Protocol-Version", valueList[0], &ConnectProtocolVersion, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
-		if err != nil {
-			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Connect-Protocol-Version: %s", err))
-		}
-
-		params.ConnectProtocolVersion = &ConnectProtocolVersion
-	}
-	// ------------- Optional header parameter "Connect-Timeout-Ms" -------------
-	if valueList, found := headers[http.CanonicalHeaderKey("Connect-Timeout-Ms")]; found {
-		var ConnectTimeoutMs ConnectTimeoutMs
-		n := len(valueList)
-		if n != 1 {
-			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Connect-Timeout-Ms, got %d", n))
-		}
-
-		err = runtime.BindStyledParameterWithOptions("simple", "Connect-Timeout-Ms", valueList[0], &ConnectTimeoutMs, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
-		if err != nil {
-			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Connect-Timeout-Ms: %s", err))
-		}
-
-		params.ConnectTimeoutMs = &ConnectTimeoutMs
-	}
-
-	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.ConnectCreateSession(ctx, params)
-	return err
-}
-
-// ConnectDeleteSession converts echo context to params.
-func (w *ServerInterfaceWrapper) ConnectDeleteSession(ctx echo.Context) error {
-	var err error
-
-	// Parameter object where we will unmarshal all parameters from the context
-	var params ConnectDeleteSessionParams
-
-	headers := ctx.Request().Header
-	// ------------- Optional header parameter "Connect-Protocol-Version" -------------
-	if valueList, found := headers[http.CanonicalHeaderKey("Connect-Protocol-Version")]; found {
-		var ConnectProtocolVersion ConnectDeleteSessionParamsConnectProtocolVersion
-		n := len(valueList)
-		if n != 1 {
-			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Connect-Protocol-Version, got %d", n))
-		}
-
-		err = runtime.BindStyledParameterWithOptions("simple", "Connect-Protocol-Version", valueList[0], &ConnectProtocolVersion, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
-		if err != nil {
-			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Connect-Protocol-Version: %s", err))
-		}
-
-		params.ConnectProtocolVersion = &ConnectProtocolVersion
-	}
-	// ------------- Optional header parameter "Connect-Timeout-Ms" -------------
-	if valueList, found := headers[http.CanonicalHeaderKey("Connect-Timeout-Ms")]; found {
-		var ConnectTimeoutMs ConnectTimeoutMs
-		n := len(valueList)
-		if n != 1 {
-			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Connect-Timeout-Ms, got %d", n))
-		}
-
-		err = runtime.BindStyledParameterWithOptions("simple", "Connect-Timeout-Ms", valueList[0], &ConnectTimeoutMs, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
-		if err != nil {
-			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Connect-Timeout-Ms: %s", err))
-		}
-
-		params.ConnectTimeoutMs = &ConnectTimeoutMs
-	}
-
-	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.ConnectDeleteSession(ctx, params)
-	return err
-}
-
-// ConnectGetSession converts echo context to params.
-func (w *ServerInterfaceWrapper) ConnectGetSession(ctx echo.Context) error {
-	var err error
-
-	// Parameter object where we will unmarshal all parameters from the context
-	var params ConnectGetSessionParams
-
-	headers := ctx.Request().Header
-	// ------------- Optional header parameter "Connect-Protocol-Version" -------------
-	if valueList, found := headers[http.CanonicalHeaderKey("Connect-Protocol-Version")]; found {
-		var ConnectProtocolVersion ConnectGetSessionParamsConnectProtocolVersion
-		n := len(valueList)
-		if n != 1 {
-			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Connect-Protocol-Version, got %d", n))
-		}
-
-		err = runtime.BindStyledParameterWithOptions("simple", "Connect-Protocol-Version", valueList[0], &ConnectProtocolVersion, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
-		if err != nil {
-			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Connect-Protocol-Version: %s", err))
-		}
-
-		params.ConnectProtocolVersion = &ConnectProtocolVersion
-	}
-	// ------------- Optional header parameter "Connect-Timeout-Ms" -------------
-	if valueList, found := headers[http.CanonicalHeaderKey("Connect-Timeout-Ms")]; found {
-		var ConnectTimeoutMs ConnectTimeoutMs
-		n := len(valueList)
-		if n != 1 {
-			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Connect-Timeout-Ms, got %d", n))
-		}
-
-		err = runtime.BindStyledParameterWithOptions("simple", "Connect-Timeout-Ms", valueList[0], &ConnectTimeoutMs, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
-		if err != nil {
-			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Connect-Timeout-Ms: %s", err))
-		}
-
-		params.ConnectTimeoutMs = &ConnectTimeoutMs
-	}
-
-	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.ConnectGetSession(ctx, params)
-	return err
-}
-
-// ConnectListSessions converts echo context to params.
-func (w *ServerInterfaceWrapper) ConnectListSessions(ctx echo.Context) error {
-	var err error
-
-	// Parameter object where we will unmarshal all parameters from the context
-	var params ConnectListSessionsParams
-
-	headers := ctx.Request().Header
-	// ------------- Optional header parameter "Connect-Protocol-Version" -------------
-	if valueList, found := headers[http.CanonicalHeaderKey("Connect-Protocol-Version")]; found {
-		var ConnectProtocolVersion ConnectListSessionsParamsConnectProtocolVersion
-		n := len(valueList)
-		if n != 1 {
-			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Connect-Protocol-Version, got %d", n))
-		}
-
-		err = runtime.BindStyledParameterWithOptions("simple", "Connect-Protocol-Version", valueList[0], &ConnectProtocolVersion, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
-		if err != nil {
-			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Connect-Protocol-Version: %s", err))
-		}
-
-		params.ConnectProtocolVersion = &ConnectProtocolVersion
-	}
-	// ------------- Optional header parameter "Connect-Timeout-Ms" -------------
-	if valueList, found := headers[http.CanonicalHeaderKey("Connect-Timeout-Ms")]; found {
-		var ConnectTimeoutMs ConnectTimeoutMs
-		n := len(valueList)
-		if n != 1 {
-			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Connect-Timeout-Ms, got %d", n))
-		}
-
-		err = runtime.BindStyledParameterWithOptions("simple", "Connect-Timeout-Ms", valueList[0], &ConnectTimeoutMs, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
-		if err != nil {
-			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Connect-Timeout-Ms: %s", err))
-		}
-
-		params.ConnectTimeoutMs = &ConnectTimeoutMs
-	}
-
-	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.ConnectListSessions(ctx, params)
-	return err
-}
-
-// ConnectSetSession converts echo context to params.
-func (w *ServerInterfaceWrapper) ConnectSetSession(ctx echo.Context) error {
-	var err error
-
-	// Parameter object where we will unmarshal all parameters from the context
-	var params ConnectSetSessionParams
-
-	headers := ctx.Request().Header
-	// ------------- Optional header parameter "Connect-Protocol-Version" -------------
-	if valueList, found := headers[http.CanonicalHeaderKey("Connect-Protocol-Version")]; found {
-		var ConnectProtocolVersion ConnectSetSessionParamsConnectProtocolVersion
-		n := len(valueList)
-		if n != 1 {
-			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Connect-Protocol-Version, got %d", n))
-		}
-
-		err = runtime.BindStyledParameterWithOptions("simple", "Connect-Protocol-Version", valueList[0], &ConnectProtocolVersion, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
-		if err != nil {
-			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Connect-Protocol-Version: %s", err))
-		}
-
-		params.ConnectProtocolVersion = &ConnectProtocolVersion
-	}
-	// ------------- Optional header parameter "Connect-Timeout-Ms" -------------
-	if valueList, found := headers[http.CanonicalHeaderKey("Connect-Timeout-Ms")]; found {
-		var ConnectTimeoutMs ConnectTimeoutMs
-		n := len(valueList)
-		if n != 1 {
-			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Connect-Timeout-Ms, got %d", n))
-		}
-
-		err = runtime.BindStyledParameterWithOptions("simple", "Connect-Timeout-Ms", valueList[0], &ConnectTimeoutMs, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
-		if err != nil {
-			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Connect-Timeout-Ms: %s", err))
-		}
-
-		params.ConnectTimeoutMs = &ConnectTimeoutMs
-	}
-
-	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.ConnectSetSession(ctx, params)
-	return err
-}
-
 // This is a simple interface which specifies echo.Route addition functions which
 // are present on both echo.Echo and echo.Group, since we want to allow using
 // either of them for path registration
@@ -1923,25 +1381,8 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.DELETE(options.BaseURL+"/v2/sessions/:sessionId", wrapper.SessionServiceDeleteSession, options.OperationMiddlewares["SessionService_DeleteSession"]...)
 	router.GET(options.BaseURL+"/v2/sessions/:sessionId", wrapper.SessionServiceGetSession, options.OperationMiddlewares["SessionService_GetSession"]...)
 	router.PATCH(options.BaseURL+"/v2/sessions/:sessionId", wrapper.SessionServiceSetSession, options.OperationMiddlewares["SessionService_SetSession"]...)
-	router.POST(options.BaseURL+"/zitadel.session.v2.SessionService/CreateSession", wrapper.ConnectCreateSession, options.OperationMiddlewares["Connect_CreateSession"]...)
-	router.POST(options.BaseURL+"/zitadel.session.v2.SessionService/GetSession", wrapper.ConnectGetSession, options.OperationMiddlewares["Connect_GetSession"]...)
-	router.POST(options.BaseURL+"/zitadel.session.v2.SessionService/SetSession", wrapper.ConnectSetSession, options.OperationMiddlewares["Connect_SetSession"]...)
-	router.POST(options.BaseURL+"/zitadel.session.v2.SessionService/DeleteSession", wrapper.ConnectDeleteSession, options.OperationMiddlewares["Connect_DeleteSession"]...)
-	router.POST(options.BaseURL+"/zitadel.session.v2.SessionService/ListSessions", wrapper.ConnectListSessions, options.OperationMiddlewares["Connect_ListSessions"]...)
 
 }
-
-type ConnectErrorJSONResponse ConnectError
-
-type ConnectInvalidArgumentJSONResponse ConnectError
-
-type ConnectNotFoundJSONResponse ConnectError
-
-type ConnectPermissionDeniedJSONResponse ConnectError
-
-type ConnectUnauthenticatedJSONResponse ConnectError
-
-type ConnectUnsupportedMediaTypeJSONResponse ConnectError
 
 type InvalidArgumentJSONResponse Status
 
@@ -2431,596 +1872,6 @@ func (response SessionServiceSetSessiondefaultJSONResponse) VisitSessionServiceS
 	return err
 }
 
-type ConnectCreateSessionRequestObject struct {
-	Params ConnectCreateSessionParams
-	Body   *ConnectCreateSessionJSONRequestBody
-}
-
-type ConnectCreateSessionResponseObject interface {
-	VisitConnectCreateSessionResponse(w http.ResponseWriter) error
-}
-
-type ConnectCreateSession200JSONResponse CreateSessionResponse
-
-func (response ConnectCreateSession200JSONResponse) VisitConnectCreateSessionResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(200)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type ConnectCreateSession400JSONResponse struct {
-	ConnectInvalidArgumentJSONResponse
-}
-
-func (response ConnectCreateSession400JSONResponse) VisitConnectCreateSessionResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(400)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type ConnectCreateSession401JSONResponse struct {
-	ConnectUnauthenticatedJSONResponse
-}
-
-func (response ConnectCreateSession401JSONResponse) VisitConnectCreateSessionResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(401)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type ConnectCreateSession403JSONResponse struct {
-	ConnectPermissionDeniedJSONResponse
-}
-
-func (response ConnectCreateSession403JSONResponse) VisitConnectCreateSessionResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(403)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type ConnectCreateSession404JSONResponse struct{ ConnectNotFoundJSONResponse }
-
-func (response ConnectCreateSession404JSONResponse) VisitConnectCreateSessionResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(404)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type ConnectCreateSession415JSONResponse struct {
-	ConnectUnsupportedMediaTypeJSONResponse
-}
-
-func (response ConnectCreateSession415JSONResponse) VisitConnectCreateSessionResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(415)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type ConnectCreateSessiondefaultJSONResponse struct {
-	Body       ConnectError
-	StatusCode int
-}
-
-func (response ConnectCreateSessiondefaultJSONResponse) VisitConnectCreateSessionResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(response.StatusCode)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type ConnectDeleteSessionRequestObject struct {
-	Params ConnectDeleteSessionParams
-	Body   *ConnectDeleteSessionJSONRequestBody
-}
-
-type ConnectDeleteSessionResponseObject interface {
-	VisitConnectDeleteSessionResponse(w http.ResponseWriter) error
-}
-
-type ConnectDeleteSession200JSONResponse DeleteSessionResponse
-
-func (response ConnectDeleteSession200JSONResponse) VisitConnectDeleteSessionResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(200)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type ConnectDeleteSession400JSONResponse struct {
-	ConnectInvalidArgumentJSONResponse
-}
-
-func (response ConnectDeleteSession400JSONResponse) VisitConnectDeleteSessionResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(400)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type ConnectDeleteSession401JSONResponse struct {
-	ConnectUnauthenticatedJSONResponse
-}
-
-func (response ConnectDeleteSession401JSONResponse) VisitConnectDeleteSessionResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(401)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type ConnectDeleteSession403JSONResponse struct {
-	ConnectPermissionDeniedJSONResponse
-}
-
-func (response ConnectDeleteSession403JSONResponse) VisitConnectDeleteSessionResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(403)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type ConnectDeleteSession404JSONResponse struct{ ConnectNotFoundJSONResponse }
-
-func (response ConnectDeleteSession404JSONResponse) VisitConnectDeleteSessionResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(404)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type ConnectDeleteSession415JSONResponse struct {
-	ConnectUnsupportedMediaTypeJSONResponse
-}
-
-func (response ConnectDeleteSession415JSONResponse) VisitConnectDeleteSessionResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(415)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type ConnectDeleteSessiondefaultJSONResponse struct {
-	Body       ConnectError
-	StatusCode int
-}
-
-func (response ConnectDeleteSessiondefaultJSONResponse) VisitConnectDeleteSessionResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(response.StatusCode)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type ConnectGetSessionRequestObject struct {
-	Params ConnectGetSessionParams
-	Body   *ConnectGetSessionJSONRequestBody
-}
-
-type ConnectGetSessionResponseObject interface {
-	VisitConnectGetSessionResponse(w http.ResponseWriter) error
-}
-
-type ConnectGetSession200JSONResponse GetSessionResponse
-
-func (response ConnectGetSession200JSONResponse) VisitConnectGetSessionResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(200)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type ConnectGetSession400JSONResponse struct {
-	ConnectInvalidArgumentJSONResponse
-}
-
-func (response ConnectGetSession400JSONResponse) VisitConnectGetSessionResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(400)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type ConnectGetSession401JSONResponse struct {
-	ConnectUnauthenticatedJSONResponse
-}
-
-func (response ConnectGetSession401JSONResponse) VisitConnectGetSessionResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(401)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type ConnectGetSession403JSONResponse struct {
-	ConnectPermissionDeniedJSONResponse
-}
-
-func (response ConnectGetSession403JSONResponse) VisitConnectGetSessionResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(403)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type ConnectGetSession404JSONResponse struct{ ConnectNotFoundJSONResponse }
-
-func (response ConnectGetSession404JSONResponse) VisitConnectGetSessionResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(404)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type ConnectGetSession415JSONResponse struct {
-	ConnectUnsupportedMediaTypeJSONResponse
-}
-
-func (response ConnectGetSession415JSONResponse) VisitConnectGetSessionResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(415)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type ConnectGetSessiondefaultJSONResponse struct {
-	Body       ConnectError
-	StatusCode int
-}
-
-func (response ConnectGetSessiondefaultJSONResponse) VisitConnectGetSessionResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(response.StatusCode)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type ConnectListSessionsRequestObject struct {
-	Params ConnectListSessionsParams
-	Body   *ConnectListSessionsJSONRequestBody
-}
-
-type ConnectListSessionsResponseObject interface {
-	VisitConnectListSessionsResponse(w http.ResponseWriter) error
-}
-
-type ConnectListSessions200JSONResponse ListSessionsResponse
-
-func (response ConnectListSessions200JSONResponse) VisitConnectListSessionsResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(200)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type ConnectListSessions400JSONResponse struct {
-	ConnectInvalidArgumentJSONResponse
-}
-
-func (response ConnectListSessions400JSONResponse) VisitConnectListSessionsResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(400)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type ConnectListSessions401JSONResponse struct {
-	ConnectUnauthenticatedJSONResponse
-}
-
-func (response ConnectListSessions401JSONResponse) VisitConnectListSessionsResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(401)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type ConnectListSessions403JSONResponse struct {
-	ConnectPermissionDeniedJSONResponse
-}
-
-func (response ConnectListSessions403JSONResponse) VisitConnectListSessionsResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(403)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type ConnectListSessions404JSONResponse struct{ ConnectNotFoundJSONResponse }
-
-func (response ConnectListSessions404JSONResponse) VisitConnectListSessionsResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(404)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type ConnectListSessions415JSONResponse struct {
-	ConnectUnsupportedMediaTypeJSONResponse
-}
-
-func (response ConnectListSessions415JSONResponse) VisitConnectListSessionsResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(415)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type ConnectListSessionsdefaultJSONResponse struct {
-	Body       ConnectError
-	StatusCode int
-}
-
-func (response ConnectListSessionsdefaultJSONResponse) VisitConnectListSessionsResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(response.StatusCode)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type ConnectSetSessionRequestObject struct {
-	Params ConnectSetSessionParams
-	Body   *ConnectSetSessionJSONRequestBody
-}
-
-type ConnectSetSessionResponseObject interface {
-	VisitConnectSetSessionResponse(w http.ResponseWriter) error
-}
-
-type ConnectSetSession200JSONResponse SetSessionResponse
-
-func (response ConnectSetSession200JSONResponse) VisitConnectSetSessionResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(200)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type ConnectSetSession400JSONResponse struct {
-	ConnectInvalidArgumentJSONResponse
-}
-
-func (response ConnectSetSession400JSONResponse) VisitConnectSetSessionResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(400)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type ConnectSetSession401JSONResponse struct {
-	ConnectUnauthenticatedJSONResponse
-}
-
-func (response ConnectSetSession401JSONResponse) VisitConnectSetSessionResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(401)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type ConnectSetSession403JSONResponse struct {
-	ConnectPermissionDeniedJSONResponse
-}
-
-func (response ConnectSetSession403JSONResponse) VisitConnectSetSessionResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(403)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type ConnectSetSession404JSONResponse struct{ ConnectNotFoundJSONResponse }
-
-func (response ConnectSetSession404JSONResponse) VisitConnectSetSessionResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(404)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type ConnectSetSession415JSONResponse struct {
-	ConnectUnsupportedMediaTypeJSONResponse
-}
-
-func (response ConnectSetSession415JSONResponse) VisitConnectSetSessionResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(415)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type ConnectSetSessiondefaultJSONResponse struct {
-	Body       ConnectError
-	StatusCode int
-}
-
-func (response ConnectSetSessiondefaultJSONResponse) VisitConnectSetSessionResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(response.StatusCode)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
 	// SessionServiceCreateSession Create Session
@@ -3038,21 +1889,6 @@ type StrictServerInterface interface {
 	// SessionServiceSetSession Update an existing session
 	// (PATCH /v2/sessions/{sessionId})
 	SessionServiceSetSession(ctx context.Context, request SessionServiceSetSessionRequestObject) (SessionServiceSetSessionResponseObject, error)
-	// ConnectCreateSession Create Session (Connect)
-	// (POST /zitadel.session.v2.SessionService/CreateSession)
-	ConnectCreateSession(ctx context.Context, request ConnectCreateSessionRequestObject) (ConnectCreateSessionResponseObject, error)
-	// ConnectDeleteSession Delete Session (Connect)
-	// (POST /zitadel.session.v2.SessionService/DeleteSession)
-	ConnectDeleteSession(ctx context.Context, request ConnectDeleteSessionRequestObject) (ConnectDeleteSessionResponseObject, error)
-	// ConnectGetSession Get Session (Connect)
-	// (POST /zitadel.session.v2.SessionService/GetSession)
-	ConnectGetSession(ctx context.Context, request ConnectGetSessionRequestObject) (ConnectGetSessionResponseObject, error)
-	// ConnectListSessions List Sessions (Connect)
-	// (POST /zitadel.session.v2.SessionService/ListSessions)
-	ConnectListSessions(ctx context.Context, request ConnectListSessionsRequestObject) (ConnectListSessionsResponseObject, error)
-	// ConnectSetSession Set Session (Connect)
-	// (POST /zitadel.session.v2.SessionService/SetSession)
-	ConnectSetSession(ctx context.Context, request ConnectSetSessionRequestObject) (ConnectSetSessionResponseObject, error)
 }
 
 type StrictHandlerFunc func(ctx echo.Context, request any) (any, error)
@@ -3293,389 +2129,129 @@ func (sh *strictHandler) SessionServiceSetSession(ctx echo.Context, sessionId Se
 	return nil
 }
 
-// ConnectCreateSession operation middleware
-func (sh *strictHandler) ConnectCreateSession(ctx echo.Context, params ConnectCreateSessionParams) error {
-	var request ConnectCreateSessionRequestObject
-
-	request.Params = params
-
-	var body ConnectCreateSessionJSONRequestBody
-	var err error
-	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
-		// A request validator built on kin-openapi's openapi3filter with
-		// KeepValidatedValue leaves the value it validated on the body. Bind
-		// that value, matching member names exactly, so the handler receives
-		// what was validated instead of a second, case-insensitive decode.
-		// Otherwise bind only the request body, so that path and query
-		// parameters are not also bound into the body struct.
-		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
-			err = binder.BindBody(ctx, &body)
-		}
-	} else {
-		// A custom binder is installed on the Echo instance; defer to it
-		// entirely, since echo.Binder does not expose body-only binding and
-		// the binder may do more than decode (for example call ctx.Validate).
-		err = ctx.Bind(&body)
-	}
-	if err != nil {
-		return err
-	}
-	request.Body = &body
-
-	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
-		return sh.ssi.ConnectCreateSession(ctx.Request().Context(), request.(ConnectCreateSessionRequestObject))
-	}
-	for _, middleware := range sh.middlewares {
-		handler = middleware(handler, "ConnectCreateSession")
-	}
-
-	response, err := handler(ctx, request)
-
-	if err != nil {
-		return err
-	} else if validResponse, ok := response.(ConnectCreateSessionResponseObject); ok {
-		return validResponse.VisitConnectCreateSessionResponse(ctx.Response())
-	} else if response != nil {
-		return fmt.Errorf("unexpected response type: %T", response)
-	}
-	return nil
-}
-
-// ConnectDeleteSession operation middleware
-func (sh *strictHandler) ConnectDeleteSession(ctx echo.Context, params ConnectDeleteSessionParams) error {
-	var request ConnectDeleteSessionRequestObject
-
-	request.Params = params
-
-	var body ConnectDeleteSessionJSONRequestBody
-	var err error
-	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
-		// A request validator built on kin-openapi's openapi3filter with
-		// KeepValidatedValue leaves the value it validated on the body. Bind
-		// that value, matching member names exactly, so the handler receives
-		// what was validated instead of a second, case-insensitive decode.
-		// Otherwise bind only the request body, so that path and query
-		// parameters are not also bound into the body struct.
-		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
-			err = binder.BindBody(ctx, &body)
-		}
-	} else {
-		// A custom binder is installed on the Echo instance; defer to it
-		// entirely, since echo.Binder does not expose body-only binding and
-		// the binder may do more than decode (for example call ctx.Validate).
-		err = ctx.Bind(&body)
-	}
-	if err != nil {
-		return err
-	}
-	request.Body = &body
-
-	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
-		return sh.ssi.ConnectDeleteSession(ctx.Request().Context(), request.(ConnectDeleteSessionRequestObject))
-	}
-	for _, middleware := range sh.middlewares {
-		handler = middleware(handler, "ConnectDeleteSession")
-	}
-
-	response, err := handler(ctx, request)
-
-	if err != nil {
-		return err
-	} else if validResponse, ok := response.(ConnectDeleteSessionResponseObject); ok {
-		return validResponse.VisitConnectDeleteSessionResponse(ctx.Response())
-	} else if response != nil {
-		return fmt.Errorf("unexpected response type: %T", response)
-	}
-	return nil
-}
-
-// ConnectGetSession operation middleware
-func (sh *strictHandler) ConnectGetSession(ctx echo.Context, params ConnectGetSessionParams) error {
-	var request ConnectGetSessionRequestObject
-
-	request.Params = params
-
-	var body ConnectGetSessionJSONRequestBody
-	var err error
-	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
-		// A request validator built on kin-openapi's openapi3filter with
-		// KeepValidatedValue leaves the value it validated on the body. Bind
-		// that value, matching member names exactly, so the handler receives
-		// what was validated instead of a second, case-insensitive decode.
-		// Otherwise bind only the request body, so that path and query
-		// parameters are not also bound into the body struct.
-		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
-			err = binder.BindBody(ctx, &body)
-		}
-	} else {
-		// A custom binder is installed on the Echo instance; defer to it
-		// entirely, since echo.Binder does not expose body-only binding and
-		// the binder may do more than decode (for example call ctx.Validate).
-		err = ctx.Bind(&body)
-	}
-	if err != nil {
-		return err
-	}
-	request.Body = &body
-
-	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
-		return sh.ssi.ConnectGetSession(ctx.Request().Context(), request.(ConnectGetSessionRequestObject))
-	}
-	for _, middleware := range sh.middlewares {
-		handler = middleware(handler, "ConnectGetSession")
-	}
-
-	response, err := handler(ctx, request)
-
-	if err != nil {
-		return err
-	} else if validResponse, ok := response.(ConnectGetSessionResponseObject); ok {
-		return validResponse.VisitConnectGetSessionResponse(ctx.Response())
-	} else if response != nil {
-		return fmt.Errorf("unexpected response type: %T", response)
-	}
-	return nil
-}
-
-// ConnectListSessions operation middleware
-func (sh *strictHandler) ConnectListSessions(ctx echo.Context, params ConnectListSessionsParams) error {
-	var request ConnectListSessionsRequestObject
-
-	request.Params = params
-
-	var body ConnectListSessionsJSONRequestBody
-	var err error
-	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
-		// A request validator built on kin-openapi's openapi3filter with
-		// KeepValidatedValue leaves the value it validated on the body. Bind
-		// that value, matching member names exactly, so the handler receives
-		// what was validated instead of a second, case-insensitive decode.
-		// Otherwise bind only the request body, so that path and query
-		// parameters are not also bound into the body struct.
-		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
-			err = binder.BindBody(ctx, &body)
-		}
-	} else {
-		// A custom binder is installed on the Echo instance; defer to it
-		// entirely, since echo.Binder does not expose body-only binding and
-		// the binder may do more than decode (for example call ctx.Validate).
-		err = ctx.Bind(&body)
-	}
-	if err != nil {
-		return err
-	}
-	request.Body = &body
-
-	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
-		return sh.ssi.ConnectListSessions(ctx.Request().Context(), request.(ConnectListSessionsRequestObject))
-	}
-	for _, middleware := range sh.middlewares {
-		handler = middleware(handler, "ConnectListSessions")
-	}
-
-	response, err := handler(ctx, request)
-
-	if err != nil {
-		return err
-	} else if validResponse, ok := response.(ConnectListSessionsResponseObject); ok {
-		return validResponse.VisitConnectListSessionsResponse(ctx.Response())
-	} else if response != nil {
-		return fmt.Errorf("unexpected response type: %T", response)
-	}
-	return nil
-}
-
-// ConnectSetSession operation middleware
-func (sh *strictHandler) ConnectSetSession(ctx echo.Context, params ConnectSetSessionParams) error {
-	var request ConnectSetSessionRequestObject
-
-	request.Params = params
-
-	var body ConnectSetSessionJSONRequestBody
-	var err error
-	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
-		// A request validator built on kin-openapi's openapi3filter with
-		// KeepValidatedValue leaves the value it validated on the body. Bind
-		// that value, matching member names exactly, so the handler receives
-		// what was validated instead of a second, case-insensitive decode.
-		// Otherwise bind only the request body, so that path and query
-		// parameters are not also bound into the body struct.
-		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
-			err = binder.BindBody(ctx, &body)
-		}
-	} else {
-		// A custom binder is installed on the Echo instance; defer to it
-		// entirely, since echo.Binder does not expose body-only binding and
-		// the binder may do more than decode (for example call ctx.Validate).
-		err = ctx.Bind(&body)
-	}
-	if err != nil {
-		return err
-	}
-	request.Body = &body
-
-	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
-		return sh.ssi.ConnectSetSession(ctx.Request().Context(), request.(ConnectSetSessionRequestObject))
-	}
-	for _, middleware := range sh.middlewares {
-		handler = middleware(handler, "ConnectSetSession")
-	}
-
-	response, err := handler(ctx, request)
-
-	if err != nil {
-		return err
-	} else if validResponse, ok := response.(ConnectSetSessionResponseObject); ok {
-		return validResponse.VisitConnectSetSessionResponse(ctx.Response())
-	} else if response != nil {
-		return fmt.Errorf("unexpected response type: %T", response)
-	}
-	return nil
-}
-
 // Base64 encoded, compressed with deflate, json marshaled OpenAPI spec.
 // Stored as a slice of fixed-width chunks rather than one concatenated
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H1pc9tG2uBfeV7sVEXMC0E8JNmSa2peWqQdJdYRkXImMbVCE2iSHYHdMLpBmfbLr1u1X/c/7B+bX7LV",
-	"By4CFEkdmZqd5EssAn09/dwXvlkem4aMYiq4dfzNClGEpljgSP3lMUqxJy4jJpjHgo844oRR+cTH3ItI",
-	"KNSfVg9TAcM5nOj3wQuInPAN/Hbab3e6H8BnmANlAiL8OSYRBiJgR0wwsNGIeAQF0Ov8xIFNiQAiao5l",
-	"W0ROPMHIx5FlWxRNsXVsmQV2kx3tJluyLe5N8BTJvWEaT63jT1bDurEtMQ/lQC4iQsfWYmEnh+qTKWax",
-	"OOPl41yof6DAnAN8jPyAUAyEwpQEAeHYY9TnsIM8D4cC+7Y6HKYjFnnYl6CQh5sy7279WcxGds944RQh",
-	"EgJHcuD//FTfPbr51rAb9cVfrKojccwlFE798lmuKfkcYyA+poKMCI6AjdTmzBi5PfwFTcNAztlsNvdb",
-	"9dbBfqN5ePTq4KDVSnYfIjHJ9p4taFvmSn3rWEQxzh9hir58wHQsJtZxs163rSmhyd+N8jEWcioeMsqx",
-	"uhMDn24Uscggo8BUyH+iMAyIh+QR937nGiOzZf8S4ZF1bP2PvQy19/RTvleYVK1ZBFebzoGJCY5SXMby",
-	"Vcda2MmGTukMBcRvR+N4avazZmspfOWbvjw00XPcomQSuQ+BSMCt40/yCofxWL4+QiTAflsIPA0lgTZs",
-	"i/gSdy7Oztrnnd3WWX0k0WaKOUdjOfMl4vyeRT4QDmYVuXcD7K9EIB8HzqzhnERY4QQK+MkEe3caJLY1",
-	"Q0Gs0HPc6PTrjfOfrw+6H/rn52fvf/vanZz//Ovfz7/6zaP5bydvQ2/+NhzS3ybD98Hd+3bXWtys2Qrs",
-	"FHZek1t7notbhqgNGna3YaSIlcj3gEXAYnHLRrcRomOcv9ZzJt6xmPqPuk/KxO1IjV5xkerWfr7uXv26",
-	"23uHESrcWU9TU8Yl8RfCRfW1KQB01BKFyxJXH68/9n7pNfpX04+TX69O/37d/PjVawazIXl7N2x+/Hr6",
-	"/mDmn7wN8Pvgq99euqvqLcBObsvPeFkpuPIXcImjKVG76GBKsP+H0XyYLnzrq5Xzu7qmKBYTSSgeEvhx",
-	"2BEvzZEHvHwCWjSA2oXkhc8F56WFi+ficRiySGD/DPsE9RWm/UEQ70+w0gQwFxBz7AMCCSrPsF4xQRR+",
-	"7F2cww52xg64+Z2EUvS7NoyvLk9qb1I5CxxHM8xTtn1PxETPwWgwVyd/NONW4kiNRcLoP4bwkitu5a80",
-	"4XWKrSZM0En+cQxqLARKEsI05gKGGIZY3GNMoQGI+tCs1yGKKeY2EOoFMSczrCT9fcToOJmqeiN5/vNf",
-	"hoHI/zljxsYBRiHhjsemexvIgmcSP9tLhcXGJNATSMS8CsnMdaeItrN0/9CqSXmgzwgFMbHzTv14mf/t",
-	"6A2Mo9DbHSOB79EcZs0BnaKQS1VWMNiv12sO9NSuYEZYoFCFA4owyONiHwJyhxON+DsOl+8/gkEqFqlb",
-	"l8qVQugRwYHvDKjE2qfIpYNHYUNRxDxKcr2gbFl94VdYxBHFPtxPMFVwjDBnceThpaUVN3iEuCnB99Xz",
-	"wtfno6hVJKd0k6BF0zIxLT9PoKqmeiGoxhxHGUQnaIYhE6GSFqRVxHnhBmxJajmzAwS7w1TyADmHfODF",
-	"USSpklGtlpkdPZdIWn3ANoWY4i8h9gT2tboPiSGidvIMKkDj8Nlk/uqDnOmpJKQTxjrEKJICVQF7Z+kg",
-	"0DisOVbGahWw23SuTuVrtoeCy4iFOBJESkFt4BVX1XjuKLE8jEeOtKAIBfW3hMcxuIouXAiDWCOFgcR3",
-	"XDM67qR+Ao6pzwfU3ZyCXHC/Ed9O5ly4wKL1E1QKvKWpEgsiEX82RHiKCCV0/IF5d504Upe+cCWjtq0w",
-	"B6eUFXyrMNbNL2z4O/aUkn8yQYHUBvTI4jxMhN2pZBQlw17qUHI/gVKdbCnAuKafYK5p1Y0U6Z4wH7tw",
-	"j3giCaUiWDK/bblUb8qrF+qd9Z5rmXs8bMdicr5Wh0yh8ksyYg30fsnNXIRiGA8D4v2E59m9X+lNalcP",
-	"3w7lL9dNByMWAUUzMpay3fEybHPGWOzUbLiPUBhiX1KKm+7OLThjcttW2wsCdp/DWyVxlPBo96ef3453",
-	"j44+zy9+u2t+Ddil/+PP817z6tXp3bv+q9nRD4zx27e39Cy7ED337h2eK5HiJVC0jq337Ysffv3a/L17",
-	"eHT349mv7PADIr+/nv9yf7Tr//TTePiRnE9G8bzeE23LtqLwVG4iYB4KJowLuYT2aFnHrbr8z7akxPiI",
-	"IzIyjNI6zrxGFZda+sW2vuwqhrKb+M7SS7/NsEPiAvbuTjuXpyl3LuIB8UP9SHvKMr+Xf3iwjw+HaPdV",
-	"HbV291/j0S46OvB3W6+81/5r9Oqo3lCKzzYOLTtbri/5b3HF3o8/fWgRdtoJWWu/Sdjn+6PXo9/DFvdH",
-	"reY9mgz/uu16i7wr7lPhrKWt3FQSEvbuLvqXZbBpGZbffavZenW437S225KaZ+XSeatmiXxzT7I9fGxF",
-	"817LiyP8H08EVTr/yr1dYY/NcDQ/MZBYB59Gs7V/cPjq9VH9iVt7GGT9ra6ruJXDwkYOn7aRa46jsuRo",
-	"S2WOjY4Bf0GeCObyT2AjcCU/OPWlqAY3YGNCz9EUu7CTGUdjTHGklJSLENP25SkoyzeYQ0C44DBkYgKI",
-	"D2iyx5pTmIpwmCLhTbAPHuJ4l1COKSeCzHAwBzRGhHKjd7JpGMuF1Ghlg3Et0RnFFyPFZvOA0Hu3bhZ2",
-	"8fd0cetGMtTilWQPC/cyJZT815TFHEsFZXsGY/by4qzsAYasblhFBFDkTVKEWC2LM2HY5lz+zGgHCbSd",
-	"BJY6iXLuRNgoJEj7d3VsQws3uMNzyJYDwnmcBWeSHSZBnp1lRbYnotjTsaiyfCqQxooTraQW/oBkWq8W",
-	"FUSc1ttSFXHtSMkwCrrepiPyPHjtmJSVK0gVWefawQVeKzGPiXCjgX2z1dgwo7UDFNfaSiXNY3a1NroU",
-	"tCqibeKcDE340libQ+bPYSemKJrbCq0V0q1g6ia46SHq4UA5k2N6R9k9VZG6irCSjl3e4i8exr4akI9W",
-	"oCDCyJ/fKscIl8sue8NViE9b8bf4ywTFXPuwK+Ircr6h8ilL9pkLtKhdEsmh5LbUY0IFjigK1CM0QyRA",
-	"w0C+6COBbgPGuX5SML1vKphg6oH5ZhGBN8Dq3BUZL0x2kyiK0Fz+nVrr3x4tGMvrlMg+jQ9tx/r0kRND",
-	"tWBu28r2mMRTRHkF60p+WMbMd3EQzOFzjAIyIthPp1YuyXsiJiwWUGlVuzZoJ/0K+7wYYF7pBitda+rY",
-	"3uT4QyKJBxLebcMQcXy4DztcIOqjyAcUhBM0xMIGyiCU4KZjRWYjFk2RsI6t4Vzg0kakoBuz3YdRQD1N",
-	"dlyJChFGAhs/qDEVKyRjwQ/wEAqbKXKOg4U04RLRspaHqfcDMsLSUls3InF0aKoQyDfS+qExZ8l7hh23",
-	"xxuItuv0xWrWWgSidtA9BYpF8OXYyIPQMK8tZ12syaEoobcZnFqGZSxPHKLaeVfO2tjEsyRBptUR/HOM",
-	"o3mlOpa+su7sfTLFXKBpaFBhwvyNh6jlz/SY1Xtl0YptkorUltNOAhXlkb6fMFCnwX4BVHA6AjwNxdzW",
-	"+j4KAkLHasx3HE470laIufZWLWvFG8C4gwOcouVb5lds/ml3DTvM5CPVNrn2kq+ksMGE+SxvfCVTKiD5",
-	"lubJ8rkf5qLZSjfrwLya+rel4uobTecosRY6xltTyqNJLFG7Lu6p1mgzJnN4dNg8qjdbR/XD/devW639",
-	"ah7zOcbUW7vo9SkVh/u9h5A8kQEl7F22mpI3jyFJklOReETB5S7weDQiX1SwMw5BMDiCUYQ8k27nkzER",
-	"PNEnBlbjdb1e5wPLtQdU/ukcyD8c+GAkF0+j52NF9yZzoM5h5/L9R3DH4hjq3K1pcz7nnVHzSl03y7Hb",
-	"/ZvKsvvPncHASfLtjha1v/G/VEG2+yUk0TrWigsv/VOZ6zvkCRZVOPfbQ+XNj6kgASDDSBEHpUxg/w1g",
-	"5E1gpIYXff+MehiIMK8Cjz1tX5RNF7KRYasNWr3Rbczai/5lYdAGdm1hyKaGbWLTZiO3sWzzRm02wyam",
-	"bb+w201sW6lHZSM2NW4TuzYZWYVG77H4I+XFUxynD0uT/EFWiRIzw9p4rHmtEmA/qCDvR2kYVMiTWfp7",
-	"ariWYFK0S9dL+1SJvi2svbCt0w5fqVw9bRMqtypHveWDqtgP9ttiCy5YtcwHwsVK8RxGzMOcY7/3KLmn",
-	"41Z68W14tWACBVeYx4F4uqCVB0xvaSkrXb0EMeUh9siIeMoVDiMSCBxxnV3ERiMubdyATIlQYhZxb0/O",
-	"U2bLiHvlRXw8QnEgpE4sH2DqayvYbHTIWIAR1ebjlGx04FZTcWa1s80AtBo0htj4SvbzOcZRqgoWXG8R",
-	"ETgiCDw2HRKVz6L0EuX291AA7fOOStXfxIXUU85ufU8VvqPPyQU+NEd205LzsUgQOj5hQTzdlOO8Izjw",
-	"VUxhA3A9UV/O013GqDf3uaVMchNecpZzMlT7xb49ymuz7EmbonAQ1+stT79gg5yLq5+wydLU+XslZxKL",
-	"4Prqwy5HI5xzLBmvEiTmmg2MAqFhLN4MaDpWoV36KgUWizAWNQdOKfRSsSQVZmW0mmxRX5k/On3mDs+X",
-	"NNpv1h2eS+qdvuP+L9d/tarAetG/VArVVZqukeP1q8RJydN0m0xzm5snN3sPU786ShpHQR9Pw8Dowpk6",
-	"PhEi5Md7e+YX5VVkItxTUmP+NxXk6vz12zfnWv1rsZBX1Dz0mI/lr3K1xeIZQ1rrj54eUh/8xcXeku75",
-	"cgtVqKkvudiyF/PB9KetHKLJVW1uFFRN0TvrbaNCl6Z4OFa0etOrIung+jgg8oJuVUrdG0ACpoyLNLLO",
-	"DWa6sFdIzHLgHBOVXK9S7Ezk29e+ffVXIvmvrz44OkYkt1FUqQ3WS007pf2bxbJiERUYzBpDbJklKemS",
-	"sZBNRmfU+BSirohpF4C96sYkjpTwtgiCqoTa7AYI5QIjX14f1/qWZP69s55ToXc98oQGkVcjaFkxYFNE",
-	"Vngrry7htKNLL1hExoR+x2GisDACBCFSrkw9gTwVEc7jUhvyKWNXGhGnG8YRVg1dNhPNMR9e7+YRQM+n",
-	"peXVxVWk/WY5SYYIDlM8HUrdPnFzcaxAWZ2YQnxj35VSU3SayIqHXilGUP1K4pqvnF1ZnCue4wpfWUWK",
-	"jFcVq3gwfFMakPhac1GEtRMk7y7syo2umaLKD6gS//hGw1OTPB8m22jkdfHtNBdo48GnHTNyg9yez8ka",
-	"vcwl8s/1jD/BtTrKXKEPjUk8pgvbxJ5KHOoxsVD+SM/Ec8VQS6ZjLqOk1+31Ti/Ob9+ddj90bs/bZ93b",
-	"6/PeZffk9N1pt2PZVS+cXHXbfflbp93vVmZnZCZNEhtbbh2w5FJMsw1UIhdSxpLpSQA7V91eX6XL1Bxo",
-	"S23HOPlcUI7pCY6wqisbUxbp7OoRmrE4LXqX81Xk1vz/GXgvhx3DCJsSlqrMkk738qp70u53O8cgJsRU",
-	"Z+Tg+ajwY+mCi1jx75YN8Zz+8Re60M3d6L0N3Oh/eD7GI8PsNtxPiDeR0EkAoFKptOcle2uMRRqZNzVt",
-	"SYUpG5kC5iRwyx2Qy4YRnhEWc7PuPUorX5HYjKoK9XCVAdgo9Bz9CiBerFS9j4jAqk51Jwo9/dIDGYZL",
-	"019dngDXEytzZacFS4W0NhxAUqVqwytYrqy04QjKBbU2NJpwnU8KtKFxCEs1ajY4jlPM0yLKpZxCiFCB",
-	"xzqPc9tMwDadb536V7qX/h/hAOrnIxMPB+DTV224encCrVbrSBv57m+uigjUbWjZcCiRtyL6vtQPpt48",
-	"2K23dusH/WbjuHl03Gw6zcPmb/n7kEi8q1jnpm7Yyrh1ThPpn551e/322eWtKma9Pev2f7jo3HZ/vm5/",
-	"6Fn2qufvpTLSvVr7wu3F1dq5PnR7a57mZqnSe0zko3RdsUJf7Ra2AeksdhpLO0+bzz72yBQFoKeCnTSz",
-	"E3SzIV37UCvagXniSAo9yFRCc795tH90+Kp5dKDEi/6xXkE9W3QcujHnO9yvPt/hfna+peOoI+bPvNn5",
-	"lrf2n1VZGVVgeODE2SmMnr3qLIhn6bV5Zrp8uNoS7RQTTFbvO4vZVsVnchuqMEJGhI5xFEYkqWkrvWHa",
-	"Tj0QS3mILy0HkUuciYQb8snrkn1bPGnpJEsJytljIH4h8Q/JWavS/FSCX/bKExP9cmkV5WsiPAzQPDGp",
-	"KioBK38ulAWVC3KjMaLkq1I3V1zuswmYvEtgRfLlhiB6wGlXvFH3qvvz9elVt+PCFCPKIUSc3+G5bZQo",
-	"E4C7br5zwM1Zoq5W0X7X9fo604sycUvoMXyq37iaDI0oue51r24/dq9O352eaEvVrHrWPe8n/5bG7cMv",
-	"Xl5133WvNnmzc9o7ubi+ar/vdirlwlKaTTlKloIQ56GeC7w/050rhdmLIyLmqmuJXl43DJA7rLgw+TOL",
-	"DEYew1vdXEDHUJVqq2On7jEgChfy7WbaC0Jr3BGEOOJK3Sg8yCr/BrRc+udjL0AR5rlplSo6Cti9iacG",
-	"yMMTFvhYRWZ5zYGkG8I//tf/gf16w9ZDGoc6dKpApACrDpFx5YkQoW6ugL/oApUO8yrU7qRjQRKv7eFo",
-	"RjwMsyZEeIQj5eWxrTgKchHOpPrBY9M9n3l8D4WE76XWwp6xK265nux2plInCB2xpOkE8tStG9vabOKh",
-	"dcph7x8Q9XelGBOYgpxTqoDK1ElLOJLU6VnTMeczx3NtKQ1VqyVVSJdAQdpCFEPIIgGEgrhnA6qkvJTI",
-	"HMQECeATFOn2NhxN0yYQHHZSzAWDuDDEAbuvHQ/ogH4P339/1e31v/8edpb679SOwb286PVhb9ZMQMdd",
-	"G9z33f5/X7b7Jz/8d6f7odvvFl7Y+5batAvXHlComGRPVzO6DqgiFZ0F4JYsLbfY6ELN9W2gDKmBdWwI",
-	"g1ChycKGQWJaqKeWIRz8xbwAO/qX047+uzaw5Bhj1cgxn74NdGcJPcHmXTLkTI7jLG7MkdOo3w/9/mVi",
-	"3o0iNi1Yjt9xmKIwVGpoRUckwmG/XtetL/cbzZojZ26DKkbTnrt0GVW8CzqrFRDl9ziSgw/y8Go07TyA",
-	"BpY2DKRpCe0gYPfYH1hm/4iCqXrTC+3X9/NTHSzNJKdQ5qmcwNFIZcqzJF6ZjqC7Y6bL73Qzsgy91pLF",
-	"nr44vWHDBNXhFUqc6GYxu/15iI9huV+M+0bnznIuAYqCezTn0KzX3+jiQIV7JcwyuMMpusO3HuJYL6oR",
-	"poBkjuNUopHGIvlAydnknWE8HkjV2E3vTq6dAQj+8b//LzScxmGCNAZBHOhPiDrBvaT1ZADmSS/YJN1K",
-	"wVdEiHLFLKRBahZJW8FezsWE0b0f0QztXcXD+d7lD5e6PywPMbpz4IIGcz0RSZjRcVWTODX7+OryRE5v",
-	"nDSaljUKZklghWafwNFc4jxnjuRAb5lQGdCYw4hJPNSeZLlCS+8iJZKUF9SO0xZCpqvtVxyxNKeI+hBT",
-	"jsWAJlzQhsP93SGR3FOZJ3qbWm3gNqSZiTwz6nfc39yaDb5xSHJwU7TQmfcaJ0z+vMptgjQLSac0vclB",
-	"RRlf5V3wZBNSeGubjdvmBJoAdQ+fAZUbThzvO2njXyxx1ty+2yHcQ5F/rUeqxPwB/f77Dp4RcwbFgx5o",
-	"AyDJVVfP7o4x3WUhpigks2bNhinyMXCmhY0SMyH2BlQLvyE2mKk9ftFMeelQEMxTs1NlS2rWdDygDQfc",
-	"tEhYqZxoXTeDvWIzA7lStn+5GZii6E7btxIjAWWuRttotBKNJKWnE+WoeKERWu9XvqiaIAg2xlJflsBs",
-	"OlCokgMmz6mCJgnT/f77Zr0hoZgB2ZVqw23a8spwo1t5cRLBJHtv1uvOgLa0O9MIVV21LDebd7zKbdYk",
-	"uJIsuDeA1Ku7gWRxZizhuvWdynobSf0Dz3A0V1BJYzz5WY6LLk0hT8mzJDn1Osr9YOjKGdB9B9w019LR",
-	"aagu7GjbvqYg6qpcVvNjq1lLiMFwq7zrQlOAM6AHGhYKJTi4uRC/1EBymKMWKIUonCTtxAUPRdEcBlYO",
-	"rQYW7ClYDKxcgs/AknyViwgRKrgzoIcOuCuaD2iMpaC1fdhBqfqy1N/ArRUCbtISI3Qs70ptwJzdNKtU",
-	"cJIrv3JU+8IoDqQC5ya+bEf94NYU88JfwkilYysmohsj5vZ/bCbltoS/Dr6AUYTq3FWr7xj/Sc3WVLbC",
-	"tnQVjhZsRBtcwUToKCROKfYQvAmS6i6O5CleO9CLpUGCle9+pnuJ82Nzf9zJV3jIKU1QuPR7ReaAOQDF",
-	"9zjSwoIbZDMRCycf/Ha1VAoCSNiV7wzokQNdGk+NyDKtxqXaraqyVRVOzn12z+LABxRIFojutKat0dUU",
-	"QAXEwyZEY+yHdoi8CYamUy+ZEGMiJvEwr1Km/x8GbLg3RYTufTg96Z73Ts/fO1PdZZqIAD9sHOkQbkLH",
-	"EiCJ7NX2gpSzNUtZuTrVwJK7W9iWYfXWsdVy6k5LO9cmyjLLq+7KomZcVGWAS84oaRjfpxEcJZcIJapB",
-	"iI4Z2pDE9dT2sviVspFGcaS9EzlUdAa0ncR2SBDAEENkuiauiirFyjbNV3lK7pVFPsyseaZtWLufY97A",
-	"seDg5jn2MTTrDVcnZ5UtaW6USy15r5IdZT0fJPInaq5ydZrudizEUeqIsora721B5piO8JiLJOC/RZNd",
-	"ledA/XwrKB5Ppyiam9IWdSVh2kJWm50eCgJbX2Xh6pQ0QCSAi/5ldo9WrrdAMTiZzzYtZPApf0AWUc6X",
-	"jGX/TrN0G/+Rr9TK+fiW+/0sCnFnq3WoqxLzYeVyXnchFWTZRxrhEfsirfEPhMZfrJJ/OP/3bsPKe4cl",
-	"dHfTiZPSpE/WGftKggDtHTh162ZhPL5Wsy6psNFoOa+0t0RuS3HN4p2pnzJX7XCea7NUvIgEuNvDzZRz",
-	"btE0uLIfQ0VHzYtMhyloGrrMPKdupKXaBS0lUX6JqNJNao61/MmDZr2xXXfRXMQzn4L1UNyumHP10JtL",
-	"5ceVNcdZQpPVWkpvqG6EUAzSW78c9H76kTXevyY/hh9a3eGw+aU++vzxAo9b9Gw2+3p5fTb8POvf/310",
-	"8vUsOn9LfyTvuq9aww+fvY+j7vDnIb1+t+sf/TJqR2fWY+/fpC5UIIBhuXLm/Xp91bTpHe4ttxhX4xrr",
-	"xy23mFXjWuvHlZoYq4H76wemXaXVkVXm9/pBaetZO0/hWqxm3F+gsWIcRSGheUeFk221wNY6tZG7ySjd",
-	"1i0RnmMywxRM0ZfyJOZqu9rnnZoDujJP61As8pXVP5wPaEIHIBVXO1ftBjFVpoqr0h4dxD2lTIsoxg68",
-	"xR6KOS6a83LmKREqXSGh8gGN1MJyqLSRcu6Xb4Os0jBv3hmni+q0k7ozVY+8XImhu4nkjjDy3TdApXCU",
-	"wJNmejLjBvI8Xzr2WHFeKMZTnUqzlFhVb/qpij/cLBY3ufo5VaKoM5tMuWGjXs9qCa26tTnPryofXJS/",
-	"OtPUZP4sPacrS/CqxMxPfzKY1QxGQjHF3m34S87Rr5lLgEVVRyl5RKpMA6r7wyvnX9I9Rlr5SuiXPR15",
-	"z0zOV7Hk+hnQRPvW7h+SfgXLf5N3R0mNNXPKSJIN2Fgyg3FMfKxqQxRFq9RXbW2ICRIDWt1EvRAlVfxw",
-	"v96CHTf51AJ/H+033Y0MAQ25VQxFcqjU0V/IsNuA1RTaumzNazYjw3KHnhem++peNX8S/paEr8G4iWZh",
-	"W2MsKiutIoJn0uZPFPThXBXWnHby+eOKnF3tOM4Rk3n6HV/KGyWq7WyZsnJfXnBrb1JZjlJizWWl5AhN",
-	"ZRH5WHONKfPuBnQcISpUkd609lR5/yTyzPpkKH9L9m3AT9un1yZZsME89Y5IS1VtS+uQexCHUhtLohLp",
-	"p/O0QrD89TltQzz+g3M3L8gCKhqM/En/W9L/eyw2I/4lxKxaKntlLzNRVRGaNCcqPpuoEbFCI9DERPE9",
-	"EKrzDeWPqvtGlmBnXImS9lKPlPqsiMLrAS28mcYEoF3wTaafSInyn2DBUlfgbIqFsoK02W80iYTEBjQd",
-	"m080B908MykaWOZ/peqA5/QR9vKc5PEOwqLDLsOVpHhIhZEymMKOyrXXBc7M49+BmSwNz9Ye5Q7MF5Xn",
-	"H0lbZalgPCmkLXwh4cHq1k2T1qrdYCUXSy5hL3FWPuioS72rhoGbDsFJSzDlyKt23W3gF11s82mvYunY",
-	"o5W2/Nd4VlxwlrGe3Gv2S/4yN/qQyL/JZzsWxYqLf7r/sVmuAcrXTm2Jcn+K7ceK7dWic53xvj7Pqhhp",
-	"Wh3qMyFF1VJdKd1vdNIhx1MkYaoSWyqSB2EoFXYTdWvW605JrJmpSzGv7XSQFR/WXtibjsy+Xq3V2Ed6",
-	"6J4SdtHhqmeIuRQ/IP2ShvnGfv8tKHzFV6E3JfQVn5ndlN5XfTt3U7Jf/vixHNc42GLbFV+R3YaDLH0p",
-	"dnVgAXbMq7WVXCT3yqb8pOh+yvGTaqJf9lb9axL9mhjdxhRd3Vj6j6Xol3C1/UnRL0TRRYfey1B0zmO1",
-	"lpwf8m79m9FyubPvH0zIz+4w+5OKX4iKc265lyHhQvh5LREvBav/Nck4HylfauSkfAXNV/WGtVAly0+K",
-	"dv+RFP0C0e8/afqFaFrF2JPLehmq7m0hmHv/+oJ5O6+o/WyCvPfPFuS9PwX5vwjR954gyHPV44oq83Xj",
-	"n1R3R53VUhUq/pXFUVo5TFRnbA87cInEhJtqGDHBJAJ3b9Z0YYdFaY2AKYyuQRjhEfmiIuQcBzOs+tYU",
-	"Kxj+cnLd61+c7XYuztqn54qazclKeQLdXr+YultThQhOFnJe8ldKdrLm045ygizwnpWVrpw0B+DFzeL/",
-	"BQAA//8=",
+	"7H3rdhq5uuCrfKdmrxWTUy5jsJ2YrL32pg1Ou9u3Njg93SHjElUC1C6kiqTCId78nQeYR5wnmaVL3aAw",
+	"2EnPnjWnz4+z40KXT5+++0X96ARsGjOKqRRO69GJEUdTLDHXfwksBGH0LFR/hFgEnMSSMOq0nFtKPicY",
+	"SIipJCOCObARyAkGO8dzXAd/QdM4wk7LaTQaB8168/Bgv3F0/ObwsNl0XIeodWIkJ47rUDRV4/INXYfj",
+	"zwnhOHRakifYdUQwwVOkIJmiL+eYjuXEaTXqddeZEpr+ve86ch7rpSQndOwsFgu1lIgZFVgf6ozOUETC",
+	"Nh8nU0yl+hQwKu0/URxHJEDqlHt/CHXUx/QceraeiwwS9F8JNiuE2Gk1XWeKhUBjBQAx+8DJBAf310iI",
+	"B8ZDL/1HC/RciDTgME2EhCGGIZYPGFPYB0RDaNTrwBOKhQuEBlEiyAw76kAPnNFxulQ1ICGWiETCaX18",
+	"dP5pcaL+xxszNo4wionwAjbd+0okCnHkzfa9E471daJIaKC7nDPuuM4IkQiHbSnxNFZksu86JHRazsnV",
+	"xUX7srPbvKiPhFM8ewoaEAEWD87i04YRsFNasGbuLr/2v3E8clrOf9vLSXbP/Cr2ehLJRJgZZUK11w2K",
+	"nLCQsLN0/9CsAeNgzggxxwGjIVGTYedUf7wufjt+B2MeB7tjJPEDmsOsMaBTFAsgEiSDg3q95kFPQwUz",
+	"wiJNKgIQx6COi0OIyD2G38/67U73/JWA6/cfwBIV4/rWFS9oVhoRHIXegDoL17lk8pQlNNyeXHNqOHwR",
+	"Nejb7+h5jr3wX267N7/t9k4xQqXr7hm2hZBhAZRJwF+IkEs3Xj0IdgqL1pzvcOE3WCac4hAeJphqPHIs",
+	"WMIDvLS1p3a7xnxKNGAdTAl+EX7ffF/8hmLEm2V2yoCE0EC5xEzLv6dY1Uv9SVhNBOY5RidohiHO4ZAM",
+	"UBBgIUo34CpWK2gJkOweUyUD1BrqhyDhXHElo1jfj4Vo86186wHbFBKKv8Q4kDgErC4HUr2hIbmlKJET",
+	"JR8DJF9GKPtHxVtTy8EEoxBz0GhT6urbb+rCLKUwnQrWIUYcc4vsnaWDwP5RzXNyUauR3aZzfarQiD0U",
+	"XXMWYy6J0oJGH5d3NXTuxZxJNkxGXpvOgVDQfyt8tMDXfOFDHCWGKCwmXgkj6ISXSkUQmIZiQP3tOcgH",
+	"/5GEbrrmwgfGNy9QqfCWlnKhrP5c4HiKCCV0fM6C+07C9aUvfCWoXScu4CkTBY8rRklmprDhHziQ6t5P",
+	"JihS1oCZWV6Hybg7VYJixQ7rTzAoeCJQJOYqBSYM/0Rzw6s+16x7wkLswwMSqSbEobLRlgBz1Va9qaje",
+	"qHfR+17bPOBhO5GTy010nmPl13TGBuz9Wli5jMU4GUYk+BnP83u/MUBe6VOK55H89ablYMQ4UDQjY6Xb",
+	"vSCnNm+M5U7NhQeO4hiHilP8DDq/ZDsXwNbgRRF7KNCt1jhaebT7088/jHePjz/Pr36/b3yN2HX40y/z",
+	"XuPmzdn9af/N7PhHxsTdD3f0Ir8Qs/buPZ5rlRKkWHRazvv21Y+/fW380T06vv/p4jd2dI7IH2/nvz4c",
+	"74Y//zwefiCXk1Eyr/dkW1nrsfISnIgFKJowIdUWZIpZIp1Ws67+z3WUxviAORlZQem0ciO/4lJXvrjO",
+	"l10tUHatu5Bf+l1OHYoWcHB/1rk+y6RzmQ5IGJufjGOTuynh0eEBPhqi3Td11Nw9eItHu+j4MNxtvgne",
+	"hm/Rm+P6vjZ8nuN/uPl2fSV/yzv2fvr5vEnYWSdmzYMGYZ8fjt+O/oibIhw1Gw9oMvz7c/dbFD2nj6Wz",
+	"roDyqZKRcHB/1b9eRZvRYUXom43mm6ODhvM8kPQ6a7cuejVL7Fv4JYfhQ5PPe80g4fg/vhFV2fprYbvB",
+	"AZthPj+xmNiEn/1G8+Dw6M3b4/o3gvY0yvrPuq4yKEclQI6+DZBbgfmq5mgrY46NWoC/oEBGc/UnsBH4",
+	"Sh6chUpVgx+xMaGXaIp92MmdozGmmGsj5SrGtH19BtrzjeYQESEFDJmcABIDmsJY80pLEQFTJIMJDiFA",
+	"Au8SKjAVRJIZjuaAxohQYe1ONo0TtZGerX0wYTQ6o/hqpMVsEREGdufTwi1/zzZ3PimBWr6S/MfSvUwJ",
+	"Jf+cskRgZaA8X8BYWP50UfaEQNY3rAM4iAeTjCDW6+JcGbaFUJ8Z7SCJnqeBlU3yU+/qEji2BonWK2ko",
+	"yig3uMdzyLcDIkSCQxjO9ZgUQggiogyanWVDtid5EshawYgp6KcSa6w50VpuEU9ops1mUUnFGbstMxE3",
+	"zlQCo2TrbTujKIM3zslEucZUWXRunFyStYrymIy3mti3oCZWGG2coKXWs0zSImVXW6McI4ltxMMahRU8",
+	"ULL4n9rSLlFwERbKWEuJaCO0enxERljZZJtmpC6NmjPFEoWWL5+ac5GOs4hvj7cg4tts4DZINK74t2Cx",
+	"jL4sZLMBG3aY8o+L4fANwe0VIW0nZzbgqiRLQx/GTV8Np2/jQyqUGcGDf0kwn1cK3mzIprP3yRQLiaax",
+	"JYUJC7eeore/MHPWw8r4GjBJRc7hrJNiRceeHiYM9GlwWEIVnI1Auepz12h2FEWEjvWcVwLOOsoqSITx",
+	"S5f13xY47uAIZ2T5AwsrgP+2u4YdFhv9V9vm2le8ohKAqfBZBnw9Pz2XL6pxlK2xwqx0jJ9Ney8m2jTw",
+	"ePVAjTbI2fbo+KhxXG80j+tHB2/fNpsH1Vz7OcE02Ljp7RmVRwe9p8gmlaor9LBscaQjWyB04kHAA1Fm",
+	"LgVf+CCS0Yh80YmCJAbJ4BhGHAWGYCAkYyKFC9gbe+APnP239XpdDBzfHVD1p3eo/vDg3OoCkWWexpqT",
+	"OMgJolAXsHP9/gP4Y9mCuvBrxhQueDZ6XUcZBFJiro7xP3b/8bG+e/zpP3cGA0//63HfPV7U/iH+VoXZ",
+	"7peY8E3CCpcG/VvF1SkKJOMVgbH2UEfCEipJBMiKJiRAq2ccvgOMggmM9PRy3IzRAAORdiiIJAgwDo1g",
+	"WpKGWxmFxhg0gD7HJLzqX5cmbWETlqZsaxSm9mA+8zlWYdEgzFfYxizsl6Ddxi5Ulkk+Y1vDMLUJ05lV",
+	"ZPQey40S2OqBjSkAO6xynx91XuEDipKqePIs+04kNre9wqD2A+IczbdRO5k1d1fae+E6Zx2xVst/GxBq",
+	"8SLRrx5Uhxtx2JbPEB5V25wTIddqtZizAAuBw96L1IUJlZrNnyPiJJMousEiieS36yd1wOyWyhLuSg+C",
+	"hIoYB2REAh19gRGJJObCJLTZaCSwdCEiUyK1dkIi2FPrrEozJILVTUI8QkkklXGmfsA0VKBmgA4ZizCi",
+	"xo+Zkq0O3GxogaYh2w5B61FjmU2sdeY+J5hnFlTxYCecSMwJgoBNh0SnULU615GmAEXQvuwoHGVM8DTP",
+	"Ix5MzD2tsIergZhvWiO/aWXgMC4JHZ+wKJluK3FOCY5CHcbaAl3faGYW+S73ospSYyshuY0suSh4u9VR",
+	"qEdnxPgUSUWRc4lXDBslFcdsd0WOlUliiuJBUq83AzPABbWW0J+wLQwyJSNDJPDRAewIiWiIeAiMw+3N",
+	"+a5AIwwoiidoqJguVsDSMaR+gwuMAqFxIt8NaDZXk102lAJLZJzImgdnFHqZWlJ2pvaebIFSqL0Gk7G9",
+	"x/MlQ/DRucdzxb3TUxH+evt3pwqtV/1rbYfcZBnCgqxfp05WQh536TJ3hXUKq/cwDasD8wmP+ngaR9aE",
+	"zK3YiZSxaO3t2S86PcxkvKe1xvwfOq7a+fvjo3er/7VYqCtqHAUsxOqr2m2x+I5R1M1Hzw5pDv6nq70l",
+	"k+3P26jCuvszN1sOpz2ZcX9WZC69qu1t6aolehe951ieK0s8HZ5cD/S65A34IY6IuqA7XcXxDpCEKRMy",
+	"S+YIS5k+7JVqATy4xEROMDdVHTbZEmIjjtRfqea/vTlXepAyfb3F0Hq6tq4KzXj/02LZsOAlAbPBf1kW",
+	"SVq75CJkm9k5N34LU1ekUUrIXndjikZW6LaMgqoarvwGCBUSo1BdnzD2lhL+vYueV2F3vfCElpDXE+iq",
+	"YcCmiKwJm91cw1nnnT4B42RM6CsBE02FHBDESMfUzALqVER6L8umFasUbgwhTrcMaK+bupwussd8er9P",
+	"L0B6sRKiaC6uY+13y3lZIgVM8XSobPs0OiSwRmV1LpSE1r9byYaazOSaH4OVYHX1kDRGXLm69jjX/I4r",
+	"QkwVWdmgKmj+ZB5hZUIaoiyEszcukI5duJWAbliiKnyma03EVtMzl7yYr9lq5m15dJZ+3nryWcfO3CKd",
+	"/Dndo5eHRP69AeVviEiO8gjiU3PSQOPCtUmQFQn1kqSceGFk4nsl81ZcR2WI02Sq+LTX7fXOri7vTs+6",
+	"5527y/ZF9+72snfdPTk7Pet2HLdqwMlNt91X3zrtfrcgJ3Ms5S5NmqQpi79eIRJnWgOURcISUw8SI+0s",
+	"2W4Y2Lnp9vowZOG85kFbWTs2FeiDjudOMMe6lWFMGTcFfSM0Y0nWFqPWW42E/H+aAV7Nf8Uc26rpqjqO",
+	"Tvf6pnvS7nc7LZATYguCC/h8UR5s5YLLVPH/UEb5hYlCFx4mJJgoPKVqT5ecGpc9HzXGMsst2vr7tBuG",
+	"jYBp4zxNlAkP1LYxxzPCEmH3fUBZlw6S211HqXa/MuHF48AzQwCJclfNAycS656aHR4HZlCtgn0qzdzx",
+	"zfUJCLOwtnN3mrDU9OPCIaQdNS68geUuEBeOYbX5x4X9BtxSMo0jbZ6pcftHsFRP74LneRrYLFREdCwy",
+	"wxChEo9NzUmBZLYKZ7VpZdwvayrYqtK8/38jctAvhrSfTnhmQ124OT2BZrN5bLxD/3dfh5LrLjRdOFLE",
+	"W5HtXGo1rDcOd+vN3fphv7Hfahy3Gg2vcdT4vXgfioh3tSDcNn5XmScsqLD+2UW3129fXN/pxpu7i27/",
+	"x6vOXfeX2/Z5z3HX/f5eabHuzcYBd1c3G9c67/Y2/FpYpUph2pD5ynUlmnxNPNEFZCruaKIcBON3hTgg",
+	"UxSBWQp2sqYP3QIU2zrNWtmBKDJHWpRKpgqbB43jg+OjN43jQ+2rmY/1Cu55LGaf04zzfn1RkW/+ZM93",
+	"dFB9vqOD/HxLx9FHLJ55u/Mtg/afVVnwKjQ8ceL8FNZAW3cWJPLOm6IwXT5cbYl3ygn99XDnyb6qwH4B",
+	"oArrdUToGPOYk7T+fmWE6Yl6Kgj/lFxazj6uSCYSbyknb1cco/JJV05SvovT/GcgYal0CalVqwqVdIlS",
+	"PuQbS5UKaezVayIijtA8tcUruhYqP5dKmFebh/gYUfJVG49rLve7KZiiL7mmfGxLFD0R7SnfqH/T/eX2",
+	"7Kbb8WGKERUQIyHu8dy1RpTN3Nw2Tj3wCy6Mb0y0P0xvoamsoUzeEdqCj/VPvmFDq0pue92buw/dm7PT",
+	"sxPj4thdL7qX/fTfyit6euD1Tfe0e7PNyM5Z7+Tq9qb9vtup1AtLZQ2r6ZUMhbiI9ULG9jvduTaYg4QT",
+	"Odcd1mZ709yoIKy4MPWZcUuRLfjBNEKa5Js2bU3SzW8BonClRjeyvlVjcXOIMRfa3Cj9kHcpDOhqm0KI",
+	"gwhxLArLalN0FLEHm4iLUIAnLAqxTumJmgdp5+b//p//Cw7q+66Zsn9kcm4aRRqx+hC5VJ5IGZtGUPxF",
+	"iW4UdVhQYXan3ZVpoq+H+YwEGGYN4HiEuQ4PuE7Co0JqLO2WDNh0L2SB2EMxEXuZt7Bn/Yo7YRa7m+mc",
+	"O6EjljbIokDfunXKLBBP7bOaL/0R0XBXqTGJKag1lQmoXR0/nZcWf84anj2fPZ7vKm2owDNF/ykWlC9E",
+	"McSMS+Wtywc2oFrLK40sQE6QBDFB3LTiCzTNGlYF7GSUC5ZwYYgj9lBrDeiAvobXr2+6vf7r17Cz9FZA",
+	"rQX+9VWvD3uzRoo64bvgv+/2/3Xd7p/8+K9O97zb75YG7D1m4YaF7w4oVCyyZzovfA90E6tJH/srnpZf",
+	"bsrVaz0OtCM1cFqWMQiVhi1cGKSuhf7VsYyDv9gBsGO+nHXM37WBo+ZYr0bN+fg4MF2wZoHtO3rVSp7n",
+	"LT7ZI2fpoh/7/evUvRtxNi15jq8ETFEcazO04vUGIuCgXnd1t/nBfqPmqZXbcE/ZAzUhn2wb3WgEpooQ",
+	"EBUPmKvJh0V87TfcIoIGjnEMlGsJ7ShiDzgcOBZ+RCGhhY0O6gfFpQ6XVlJLaPdULeBZoro+0TR1c33i",
+	"gvr/u7/ioQsnjFIcyBz0IaGIz5Xo0gStdghqgGSBcjayzZ65WHMgKyTTPn3DnEMc6rBXS1mWJGMxdSVq",
+	"IxLGUxbcv7KWKIR4RKh9V8NnMaYoJikYe3qIX3NBckSFAjgEQiXTx9GhN6VwzFsaGplDNsMuCAZ4hvkc",
+	"RijAhlt1gpFwyN9pcYHNMOck1NI4hD9YomSkp1j1ByZ1aSYWMGLqwkysTkHTNMjLqCljmlorexdAAJsS",
+	"CV8xZ1nVBg0hoQLLAU3FhQtHB7tDhSRjxxveNPpVuJDVfonc+93xf1fYCG0cToCf8p4tCTY3Ygt7dfUI",
+	"ZHUepmjkXRrjEdZLWYVCpEAoUjHOjXDtCQylmsb8AVUAp6HNVPEpHccUUo2r3iEiQDy8NTN1xfCAvn7d",
+	"wTNiz6CZ9YnePkXbGsvB7hjTXUsjs0bNhSkKsbptLZW1PI5xMKApIQp4yH5QVMiBYxRF88w/0/Vohodb",
+	"A7rvgZ91/miqRptaFPfKHYpqpxx+BQxMEb83jqAiUEB5TM61pp8iI8Xx2UJGJHqep3jcwKjhVQN1Z6Nk",
+	"Y6wMS4XMhgelhhhN1YY3Uun0+nWjvq+wmCPZV/r1LnvHQpcYC3GnLk4RmOLmRr3uDWjTxP2s9hmycA47",
+	"CthihFKBWVPoSuuM3gHSQ3cjZRfZuUQY5tN1RSOlqDWPaqxkUfTiKq1y7E+qU4q8DEkPR4UPlq+8AT3w",
+	"wM+q2TxT6OfDjnGCaxqjvq4WtB+bjVrKDNalL/r4hgO8AT00uNAkIcAvJFGVqi5Qjt5gJTLvpYl9HwLE",
+	"+RwGToGsBg7saVwMnEIJxcBRdo2QHBEqhTegRx74azoKDcVSMGaxcur96qZFv1ZKaSiXhdCxuisNgD27",
+	"fYFK40nt/MbTbxLxJFKWjp8GfT39wa9p4YW/xFwXvGohYl47KsDfsosKV+Hf5BzAWgx14evdd2ygoeYa",
+	"LlvjhPmaRkvOlAu+ZDL2NBFnHHsEwQQpuxBzdYq3HvQSZbljHeSeYa7NpJa9P+EVS8/VkjbttvK9Ijdr",
+	"D0DxA+ZGWQhLbDa07xXTi77GGIqiXG96A3rsQZcmU6MLDE0a+1S//qTbAwpxpgeWRCGgSIlAdG9MUkOu",
+	"tjMjIgG2uQxraLdjFEwwNLz6iq09JnKSDIu2V/a/w4gN96aI0L3zs5PuZe/s8r03DU2Jsozw016ESZKl",
+	"fKzUas3Rzp9J3ToKloXrWMHutJymV/eaJuY00Q5L0aLVjiYTsqqiVslBxbH4IUtsaC2kLQwUmYYK4UKa",
+	"vNK3k6d1tOswSrhx2guE5w1oO015kCiCIQZuHz5al2xJtMtWbN9SsipPCNhViyLaCvKwIKpBYCnAL8rn",
+	"FjTq+74pdll1MAWaCyW6jZ69SSHKX2BSpJ5adzoCaB+oyQwp/V5H2ei7K2kY+wYfFjJNoD7jnTydN6Zh",
+	"8TUHkUyniM9tq4C+kjh7Bc54YwGKItdcZenqtOxHJIKr/nV+j4q4snfvSjm7YvVeqSJKu8l52rTYuZL/",
+	"O6t63P+PYsNIIfS13LK/KCVXneaRaY4q5k5X62RLqfXl0CHHI/ZFOannhCZfnJWwafHv3X2nGDRV2N3N",
+	"Fk5bPT46F+wriSK0d+jVnU8LGwh1GnXFhfv7Te+NCSIosLSMLN+Z/pRHMIfzwksJ5YtIkft8vNmusme8",
+	"+1fZaF3xKNZVbrGU7ArTP1owLrIezJJNkpq6RFZZIjXPWX5kslHff94DYYVEYLGk5al0VrmG5amRS12Q",
+	"la2PeYGI01xqdq7ucC7nrp1fD3s//8T2378lP8Xnze5w2PhSH33+cIXHTXoxm329vr0Yfp71H/776OTr",
+	"Bb/8gf5ETrtvmsPzz8GHUXf4y5Denu6Gx7+O2vzCeen924x+BQFYkatWPqjX1y2b3eHe8iuhet7+5nnL",
+	"r8Tpec3N81beIdQTDzZPzB6G1EfWlbSbJ2Wvx7lFDjdqNZf+Eo214CgrCSM7KmJP6xW2saCt3k1nmZdZ",
+	"UuU5JjNMwTbR6ABboVemfdmpeWA6nYzFxHiIuTaYBjTlA1BmqlvoHoKEasfE12VkHhKBNp0lT7AHP+AA",
+	"JQKXnXe18pRIncVPuXxAud5YTVUeUSG49TjIO7eKztzCzwxvP4vy6WduCi1b/jaam2MU+u+AKuWokKec",
+	"8nTFLfR5sRXnpeq81NykHxvLSwx1/97HKvnwabH4VOhH0i1fpvTHtm/t1+t5b5ZTd7aX+VXtWIvVd34b",
+	"hs2/y7ORlS1NVWrm578EzHoBo7CYUe9z5Esh/m2ES4RlReFPXx2RateAmidelRDInoVQPr1W+qtxjWIc",
+	"phCZWAr0DGhqfZtgD5GZK/CuGHxSFmseglEsG7GxEgbjhIRY19prjtalhMbbkBMkB7T6HdRS8lDLw4N6",
+	"E3b89LVk8Z4fNPytHAGDuXUCRUmoLIhcKjzbQtSUXpd4tqzZjg1Xn974k/m++smMvxj/mYxv0LiNZeE6",
+	"YywrO1c4wTPl86cG+nCuGxXOOsV6XM3OvgkTF5jJ/vpKLJVTEv1y3CpnFR5P9mvvMl2OMmYtFGsUGE0X",
+	"14TYSI0pC+4HdMwRlTonMa19q77/JvbM3x3Q8Zb8lf+Pz686TYtDo3kWHVGeqgbL2JB7kMTKGktzEF76",
+	"3L8xCJbf+zc+xMuf+P/0J4qAigcb/uL/Z/L/eyy3Y/4lwqzaKh+yl7uouqlHuRMV/6EKQ4gVFoFhJoof",
+	"gFBThqc+6tcM8rozG0pUvJdFpPTL4JquB7Q0MssAQLsUm8xeOefFV9SxshUEm2KpvSDj9ltLImWxAc3m",
+	"FuuvtS2TV9Uvy7+V8vnvGSPsFSXJywOE5YBdTitpM4ZJ7GajYEeXoJuGURaIV2AXy5KxtReFA4tNusWf",
+	"lK+y1ICbNiaWHjl+sltw21qu6jDYSoilUMeWBiufDNRl0VUrwFGk1Ms8fZlIB/KqQ3dbxEUXz/mvc5Rb",
+	"cV5stBUf1F9zwXkhd3qv+ZfiZW71Fvh/kZe3F+VGhH97/LGx2hpTfJLtmST3l9p+qdperzqfdN4LZZqa",
+	"R4oFmh91/63xk6uMz99YwrMSPaLfLgmwB9dIToTNppv6Hn9v1vBhh/Gs/MlWINaU7hyRL9rmFjiaYd0g",
+	"Us6A/u3ktte/utjtXF20zy41A9rzrHge3V6/nAyo6cymlxuxSxhYfFr8nwAAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -27,9 +27,8 @@ import (
 // are the specs' own request examples. `make fuzz` runs each for a while;
 // a crash lands in testdata/fuzz/<Target>/ and stays as a regression test.
 
-func FuzzPingOne(f *testing.F)        { fuzzFace(f, facePingOne) }
-func FuzzZitadelREST(f *testing.F)    { fuzzFace(f, faceREST) }
-func FuzzZitadelConnect(f *testing.F) { fuzzFace(f, faceConnect) }
+func FuzzPingOne(f *testing.F)     { fuzzFace(f, facePingOne) }
+func FuzzZitadelREST(f *testing.F) { fuzzFace(f, faceREST) }
 
 func fuzzFace(f *testing.F, fc face) {
 	var tgs []target

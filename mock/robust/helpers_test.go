@@ -106,7 +106,7 @@ func targets(t testing.TB) []target {
 			}
 		}
 	}
-	if len(out) < 20 {
+	if len(out) < 15 {
 		t.Fatalf("only %d operations found in the specs", len(out))
 	}
 	return out

@@ -33,7 +33,7 @@ const (
 )
 
 // connectNames are the Connect protocol's string codes.
-var connectNames = map[code]gen.ConnectErrorCode{
+var connectNames = map[code]connectCode{
 	codeCanceled: "canceled", codeUnknown: "unknown", codeInvalidArgument: "invalid_argument",
 	codeDeadlineExceeded: "deadline_exceeded", codeNotFound: "not_found", codeAlreadyExists: "already_exists",
 	codePermissionDenied: "permission_denied", codeResourceExhausted: "resource_exhausted",
@@ -192,8 +192,8 @@ func (e *zerr) restBody() (int, gen.Status) {
 }
 
 // connectBody is the Connect protocol's error body.
-func (e *zerr) connectBody() (int, gen.ConnectError) {
-	ce := gen.ConnectError{Code: connectNames[e.code]}
+func (e *zerr) connectBody() (int, connectError) {
+	ce := connectError{Code: connectNames[e.code]}
 	if ce.Code == "" {
 		ce.Code = "unknown"
 	}
@@ -202,7 +202,7 @@ func (e *zerr) connectBody() (int, gen.ConnectError) {
 	}
 	if d := e.detail(); d != nil {
 		debug := d.json
-		ce.Details = &[]gen.ConnectErrorDetail{{
+		ce.Details = &[]connectErrorDetail{{
 			Type:  d.typ,
 			Value: base64.RawStdEncoding.EncodeToString(d.value),
 			Debug: &debug,

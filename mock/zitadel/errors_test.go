@@ -57,13 +57,13 @@ func TestConnectInvalidRequests(t *testing.T) {
 	srv := start(t)
 	cases := []struct{ name, method, body, message string }{
 		{"missing session id", "GetSession", `{}`, "invalid GetSessionRequest.SessionId: value length must be between 1 and 200 runes, inclusive"},
-		{"empty body", "GetSession", "", "unmarshal into zitadel.session.v2.GetSessionRequest: zero-length payload is not a valid JSON object"},
+		{"empty body", "GetSession", "", "unmarshal message: zero-length payload is not a valid JSON object"},
 		{"oneof twice", "CreateSession", `{"checks":{"user":{"loginName":"a","userId":"b"}}}`, `unmarshal message: unmarshal into *session.CreateSessionRequest: proto: (line 1:36): error parsing "userId", oneof zitadel.session.v2.CheckUser.search is already set`},
 		{"set without id", "SetSession", `{"checks":{"password":{"password":"x"}}}`, "invalid SetSessionRequest.SessionId"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			r := call(t, srv, http.MethodPost, connectSv+c.method, c.body)
+			r := callWith(t, srv, http.MethodPost, connectSv+c.method, c.body, map[string]string{"Authorization": bearer, "Content-Type": "application/json"})
 			wantConnectError(t, r, http.StatusBadRequest, "invalid_argument", c.message)
 		})
 	}

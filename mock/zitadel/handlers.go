@@ -6,9 +6,8 @@ import (
 	gen "github.com/idpmock/idpmock/gen/zitadel"
 )
 
-// The generated strict interface, twice: REST methods answer with the
-// gateway's status and error body, Connect methods with 200 and Connect
-// errors. Both unwrap into the same service calls.
+// The generated strict interface: the REST face, and through it every RPC
+// face (rpc.go transcodes gRPC, gRPC-Web and Connect calls into these).
 
 func createInput(b *gen.CreateSessionRequest) input {
 	in := input{message: "CreateSessionRequest"}
@@ -23,11 +22,6 @@ func createInput(b *gen.CreateSessionRequest) input {
 
 func restErr[T any](e *zerr, wrap func(gen.Status, int) T) T {
 	st, body := e.restBody()
-	return wrap(body, st)
-}
-
-func connectErr[T any](e *zerr, wrap func(gen.ConnectError, int) T) T {
-	st, body := e.connectBody()
 	return wrap(body, st)
 }
 
@@ -92,75 +86,4 @@ func (v *Vendor) SessionServiceListSessions(ctx context.Context, req gen.Session
 		}), nil
 	}
 	return gen.SessionServiceListSessions200JSONResponse(*out), nil
-}
-
-// Connect (JSON codec)
-
-func (v *Vendor) ConnectCreateSession(ctx context.Context, req gen.ConnectCreateSessionRequestObject) (gen.ConnectCreateSessionResponseObject, error) {
-	out, e := v.svc.create(ctx, createInput(req.Body))
-	if e != nil {
-		return connectErr(e, func(b gen.ConnectError, st int) gen.ConnectCreateSessionResponseObject {
-			return gen.ConnectCreateSessiondefaultJSONResponse{Body: b, StatusCode: st}
-		}), nil
-	}
-	return gen.ConnectCreateSession200JSONResponse(*out), nil
-}
-
-func (v *Vendor) ConnectSetSession(ctx context.Context, req gen.ConnectSetSessionRequestObject) (gen.ConnectSetSessionResponseObject, error) {
-	in := input{message: "SetSessionRequest"}
-	var id string
-	if b := req.Body; b != nil {
-		id = b.SessionId
-		in.checks, in.challenges, in.lifetime, in.token = b.Checks, b.Challenges, b.Lifetime, deref(b.SessionToken)
-		if b.Metadata != nil {
-			in.metadata = *b.Metadata
-		}
-	}
-	out, e := v.svc.set(ctx, id, in)
-	if e != nil {
-		return connectErr(e, func(b gen.ConnectError, st int) gen.ConnectSetSessionResponseObject {
-			return gen.ConnectSetSessiondefaultJSONResponse{Body: b, StatusCode: st}
-		}), nil
-	}
-	return gen.ConnectSetSession200JSONResponse(*out), nil
-}
-
-func (v *Vendor) ConnectGetSession(ctx context.Context, req gen.ConnectGetSessionRequestObject) (gen.ConnectGetSessionResponseObject, error) {
-	var id string
-	var token *string
-	if req.Body != nil {
-		id, token = req.Body.SessionId, req.Body.SessionToken
-	}
-	out, e := v.svc.get(ctx, id, token)
-	if e != nil {
-		return connectErr(e, func(b gen.ConnectError, st int) gen.ConnectGetSessionResponseObject {
-			return gen.ConnectGetSessiondefaultJSONResponse{Body: b, StatusCode: st}
-		}), nil
-	}
-	return gen.ConnectGetSession200JSONResponse(*out), nil
-}
-
-func (v *Vendor) ConnectDeleteSession(ctx context.Context, req gen.ConnectDeleteSessionRequestObject) (gen.ConnectDeleteSessionResponseObject, error) {
-	var id string
-	var token *string
-	if req.Body != nil {
-		id, token = req.Body.SessionId, req.Body.SessionToken
-	}
-	out, e := v.svc.remove(ctx, id, token)
-	if e != nil {
-		return connectErr(e, func(b gen.ConnectError, st int) gen.ConnectDeleteSessionResponseObject {
-			return gen.ConnectDeleteSessiondefaultJSONResponse{Body: b, StatusCode: st}
-		}), nil
-	}
-	return gen.ConnectDeleteSession200JSONResponse(*out), nil
-}
-
-func (v *Vendor) ConnectListSessions(ctx context.Context, req gen.ConnectListSessionsRequestObject) (gen.ConnectListSessionsResponseObject, error) {
-	out, e := v.svc.list(ctx, req.Body)
-	if e != nil {
-		return connectErr(e, func(b gen.ConnectError, st int) gen.ConnectListSessionsResponseObject {
-			return gen.ConnectListSessionsdefaultJSONResponse{Body: b, StatusCode: st}
-		}), nil
-	}
-	return gen.ConnectListSessions200JSONResponse(*out), nil
 }

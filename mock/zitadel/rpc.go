@@ -1,10 +1,16 @@
 package zitadel
 
 import (
+	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"math"
 	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
 
 	connectrpc "connectrpc.com/connect"
@@ -30,6 +36,8 @@ import (
 // rpcFront routes RPC requests to the transcoder and everything else
 // (REST, CORS preflights) straight to the server.
 type rpcFront struct {
+	log        *slog.Logger
+	limit      int64 // largest message, in bytes
 	next       http.Handler
 	transcoder *vanguard.Transcoder
 	health     http.Handler
@@ -71,7 +79,7 @@ func (v *Vendor) Front(next http.Handler) http.Handler {
 		// The service is compiled in; failing here is a build defect.
 		panic(fmt.Sprintf("zitadel: RPC transcoder: %v", err))
 	}
-	f := &rpcFront{next: next, transcoder: tc}
+	f := &rpcFront{log: v.log, limit: int64(limit), next: next, transcoder: tc}
 	f.healthPath, f.health = grpchealth.NewHandler(grpchealth.NewStaticChecker(sessionpbconnect.SessionServiceName))
 	refl := grpcreflect.NewStaticReflector(sessionpbconnect.SessionServiceName, grpchealth.HealthV1ServiceName)
 	f.reflPath, f.reflect = grpcreflect.NewHandlerV1(refl)
@@ -92,6 +100,12 @@ func (f *rpcFront) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case strings.HasPrefix(p, f.reflAlpha):
 		f.rpc(w, r, f.reflAlphaH)
 	case strings.HasPrefix(p, connectPrefix):
+		if r.Method == http.MethodPost && !rpcContentType(r.Header.Get("Content-Type")) {
+			// connect-go's answer to a codec it does not know: 415, no body.
+			w.Header().Set("Accept-Post", acceptPost)
+			w.WriteHeader(http.StatusUnsupportedMediaType)
+			return
+		}
 		connectHeader(r)
 		f.rpc(w, r, f.transcoder)
 	default:
@@ -114,8 +128,72 @@ func (f *rpcFront) rpc(w http.ResponseWriter, r *http.Request, h http.Handler) {
 	}
 	if strings.HasPrefix(strings.ToLower(r.Header.Get("Content-Type")), "application/grpc") {
 		w = &trailersOnly{ResponseWriter: w}
+		// vanguard (v0.4.0) dereferences a nil buffer on a gRPC request
+		// without a message; connect-go answers it thus.
+		if code, msg := f.checkEnvelope(r); code != 0 {
+			grpcErr(w, r, code, msg)
+			return
+		}
 	}
+	defer func() {
+		// Last line of defence: a transcoder panic is the caller's internal
+		// error, never a dropped connection.
+		if p := recover(); p != nil {
+			if p == http.ErrAbortHandler {
+				panic(p)
+			}
+			f.log.Error("RPC transcoder panic", "panic", fmt.Sprint(p), "path", r.URL.Path)
+			http.Error(w, "internal error", http.StatusInternalServerError)
+		}
+	}()
 	h.ServeHTTP(w, r)
+}
+
+// checkEnvelope reads a gRPC or gRPC-Web request's one message and
+// refuses a broken envelope as connect-go (ZITADEL) does; vanguard v0.4.0
+// panics on an empty body, answers an unworded internal error for a short
+// one and reads a compressed message without an encoding as plain.
+func (f *rpcFront) checkEnvelope(r *http.Request) (int, string) {
+	var body []byte
+	if r.Body != nil && r.Body != http.NoBody {
+		var err error
+		body, err = io.ReadAll(io.LimitReader(r.Body, f.limit+6))
+		if err != nil {
+			return 14, "read message: " + err.Error()
+		}
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	switch {
+	case len(body) == 0:
+		return 12, "unary request has zero messages"
+	case len(body) < 5:
+		return 13, "protocol error: incomplete envelope: unexpected EOF"
+	}
+	size := int64(binary.BigEndian.Uint32(body[1:5]))
+	switch {
+	case size > f.limit:
+		return 8, fmt.Sprintf("message size %d is larger than configured max %d", size, f.limit)
+	case int64(len(body)-5) < size:
+		return 13, fmt.Sprintf("protocol error: promised %d bytes in enveloped message, got %d bytes: unexpected EOF", size, len(body)-5)
+	case body[0]&1 != 0 && !hasEncoding(r.Header.Get("Grpc-Encoding")):
+		return 13, "protocol error: sent compressed message without compression support"
+	}
+	return 0, ""
+}
+
+func hasEncoding(enc string) bool { return enc != "" && enc != "identity" }
+
+// grpcErr answers a gRPC or gRPC-Web call with a trailers-only error.
+func grpcErr(w http.ResponseWriter, r *http.Request, code int, msg string) {
+	ct := "application/grpc+proto"
+	if strings.HasPrefix(strings.ToLower(r.Header.Get("Content-Type")), "application/grpc-web") {
+		ct = "application/grpc-web+proto"
+	}
+	h := w.Header()
+	h.Set("Content-Type", ct)
+	h.Set("Grpc-Status", strconv.Itoa(code))
+	h.Set("Grpc-Message", url.PathEscape(msg))
+	w.WriteHeader(http.StatusOK)
 }
 
 // trailersOnly fixes vanguard's gRPC error without a message: it puts the
@@ -230,4 +308,36 @@ func rpcMissingID(r *http.Request) *zerr {
 		return nil
 	}
 	return plainErr(codeInvalidArgument, "invalid %s.SessionId: value length must be between 1 and 200 runes, inclusive", msg)
+}
+
+// connectError is the Connect protocol's unary error body, written for the
+// calls that reach the server without passing the transcoder (an unknown
+// method under /zitadel.).
+type connectError struct {
+	Code    connectCode           `json:"code"`
+	Message *string               `json:"message,omitempty"`
+	Details *[]connectErrorDetail `json:"details,omitempty"`
+}
+
+type connectCode string
+
+type connectErrorDetail struct {
+	Type  string          `json:"type"`
+	Value string          `json:"value"`
+	Debug *map[string]any `json:"debug,omitempty"`
+}
+
+// acceptPost lists the Content-Types the RPC faces take, as connect-go
+// lists them.
+const acceptPost = "application/grpc, application/grpc+json, application/grpc+proto, application/grpc-web, application/grpc-web+json, application/grpc-web+proto, application/json, application/proto"
+
+func rpcContentType(ct string) bool {
+	mt, _, _ := strings.Cut(strings.ToLower(ct), ";")
+	switch strings.TrimSpace(mt) {
+	case "application/json", "application/proto", "application/grpc", "application/grpc+proto", "application/grpc+json",
+		"application/grpc-web", "application/grpc-web+proto", "application/grpc-web+json",
+		"application/grpc-web-text", "application/grpc-web-text+proto":
+		return true
+	}
+	return false
 }

@@ -177,14 +177,16 @@ func (x *Session) GetExpirationDate() *timestamppb.Timestamp {
 }
 
 type Factors struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	User          *UserFactor            `protobuf:"bytes,1,opt,name=user,proto3" json:"user,omitempty"`
-	Password      *PasswordFactor        `protobuf:"bytes,2,opt,name=password,proto3" json:"password,omitempty"`
-	WebAuthN      *WebAuthNFactor        `protobuf:"bytes,3,opt,name=web_auth_n,json=webAuthN,proto3" json:"web_auth_n,omitempty"`
-	Intent        *IntentFactor          `protobuf:"bytes,4,opt,name=intent,proto3" json:"intent,omitempty"`
-	Totp          *TOTPFactor            `protobuf:"bytes,5,opt,name=totp,proto3" json:"totp,omitempty"`
-	OtpSms        *OTPFactor             `protobuf:"bytes,6,opt,name=otp_sms,json=otpSms,proto3" json:"otp_sms,omitempty"`
-	OtpEmail      *OTPFactor             `protobuf:"bytes,7,opt,name=otp_email,json=otpEmail,proto3" json:"otp_email,omitempty"`
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	User     *UserFactor            `protobuf:"bytes,1,opt,name=user,proto3" json:"user,omitempty"`
+	Password *PasswordFactor        `protobuf:"bytes,2,opt,name=password,proto3" json:"password,omitempty"`
+	WebAuthN *WebAuthNFactor        `protobuf:"bytes,3,opt,name=web_auth_n,json=webAuthN,proto3" json:"web_auth_n,omitempty"`
+	Intent   *IntentFactor          `protobuf:"bytes,4,opt,name=intent,proto3" json:"intent,omitempty"`
+	Totp     *TOTPFactor            `protobuf:"bytes,5,opt,name=totp,proto3" json:"totp,omitempty"`
+	OtpSms   *OTPFactor             `protobuf:"bytes,6,opt,name=otp_sms,json=otpSms,proto3" json:"otp_sms,omitempty"`
+	OtpEmail *OTPFactor             `protobuf:"bytes,7,opt,name=otp_email,json=otpEmail,proto3" json:"otp_email,omitempty"`
+	// Newer than @zitadel/proto 1.3.1 (ZITADEL's main branch), as in the REST face.
+	RecoveryCode  *RecoveryCodeFactor `protobuf:"bytes,8,opt,name=recovery_code,json=recoveryCode,proto3" json:"recovery_code,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -264,6 +266,13 @@ func (x *Factors) GetOtpSms() *OTPFactor {
 func (x *Factors) GetOtpEmail() *OTPFactor {
 	if x != nil {
 		return x.OtpEmail
+	}
+	return nil
+}
+
+func (x *Factors) GetRecoveryCode() *RecoveryCodeFactor {
+	if x != nil {
+		return x.RecoveryCode
 	}
 	return nil
 }
@@ -572,6 +581,50 @@ func (x *OTPFactor) GetVerifiedAt() *timestamppb.Timestamp {
 	return nil
 }
 
+type RecoveryCodeFactor struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	VerifiedAt    *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=verified_at,json=verifiedAt,proto3" json:"verified_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RecoveryCodeFactor) Reset() {
+	*x = RecoveryCodeFactor{}
+	mi := &file_zitadel_session_v2_session_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RecoveryCodeFactor) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RecoveryCodeFactor) ProtoMessage() {}
+
+func (x *RecoveryCodeFactor) ProtoReflect() protoreflect.Message {
+	mi := &file_zitadel_session_v2_session_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RecoveryCodeFactor.ProtoReflect.Descriptor instead.
+func (*RecoveryCodeFactor) Descriptor() ([]byte, []int) {
+	return file_zitadel_session_v2_session_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *RecoveryCodeFactor) GetVerifiedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.VerifiedAt
+	}
+	return nil
+}
+
 type SearchQuery struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Types that are valid to be assigned to Query:
@@ -589,7 +642,7 @@ type SearchQuery struct {
 
 func (x *SearchQuery) Reset() {
 	*x = SearchQuery{}
-	mi := &file_zitadel_session_v2_session_proto_msgTypes[8]
+	mi := &file_zitadel_session_v2_session_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -601,7 +654,7 @@ func (x *SearchQuery) String() string {
 func (*SearchQuery) ProtoMessage() {}
 
 func (x *SearchQuery) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_session_v2_session_proto_msgTypes[8]
+	mi := &file_zitadel_session_v2_session_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -614,7 +667,7 @@ func (x *SearchQuery) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SearchQuery.ProtoReflect.Descriptor instead.
 func (*SearchQuery) Descriptor() ([]byte, []int) {
-	return file_zitadel_session_v2_session_proto_rawDescGZIP(), []int{8}
+	return file_zitadel_session_v2_session_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *SearchQuery) GetQuery() isSearchQuery_Query {
@@ -729,7 +782,7 @@ type IDsQuery struct {
 
 func (x *IDsQuery) Reset() {
 	*x = IDsQuery{}
-	mi := &file_zitadel_session_v2_session_proto_msgTypes[9]
+	mi := &file_zitadel_session_v2_session_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -741,7 +794,7 @@ func (x *IDsQuery) String() string {
 func (*IDsQuery) ProtoMessage() {}
 
 func (x *IDsQuery) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_session_v2_session_proto_msgTypes[9]
+	mi := &file_zitadel_session_v2_session_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -754,7 +807,7 @@ func (x *IDsQuery) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IDsQuery.ProtoReflect.Descriptor instead.
 func (*IDsQuery) Descriptor() ([]byte, []int) {
-	return file_zitadel_session_v2_session_proto_rawDescGZIP(), []int{9}
+	return file_zitadel_session_v2_session_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *IDsQuery) GetIds() []string {
@@ -773,7 +826,7 @@ type UserIDQuery struct {
 
 func (x *UserIDQuery) Reset() {
 	*x = UserIDQuery{}
-	mi := &file_zitadel_session_v2_session_proto_msgTypes[10]
+	mi := &file_zitadel_session_v2_session_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -785,7 +838,7 @@ func (x *UserIDQuery) String() string {
 func (*UserIDQuery) ProtoMessage() {}
 
 func (x *UserIDQuery) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_session_v2_session_proto_msgTypes[10]
+	mi := &file_zitadel_session_v2_session_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -798,7 +851,7 @@ func (x *UserIDQuery) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UserIDQuery.ProtoReflect.Descriptor instead.
 func (*UserIDQuery) Descriptor() ([]byte, []int) {
-	return file_zitadel_session_v2_session_proto_rawDescGZIP(), []int{10}
+	return file_zitadel_session_v2_session_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *UserIDQuery) GetId() string {
@@ -818,7 +871,7 @@ type CreationDateQuery struct {
 
 func (x *CreationDateQuery) Reset() {
 	*x = CreationDateQuery{}
-	mi := &file_zitadel_session_v2_session_proto_msgTypes[11]
+	mi := &file_zitadel_session_v2_session_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -830,7 +883,7 @@ func (x *CreationDateQuery) String() string {
 func (*CreationDateQuery) ProtoMessage() {}
 
 func (x *CreationDateQuery) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_session_v2_session_proto_msgTypes[11]
+	mi := &file_zitadel_session_v2_session_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -843,7 +896,7 @@ func (x *CreationDateQuery) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreationDateQuery.ProtoReflect.Descriptor instead.
 func (*CreationDateQuery) Descriptor() ([]byte, []int) {
-	return file_zitadel_session_v2_session_proto_rawDescGZIP(), []int{11}
+	return file_zitadel_session_v2_session_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *CreationDateQuery) GetCreationDate() *timestamppb.Timestamp {
@@ -869,7 +922,7 @@ type CreatorQuery struct {
 
 func (x *CreatorQuery) Reset() {
 	*x = CreatorQuery{}
-	mi := &file_zitadel_session_v2_session_proto_msgTypes[12]
+	mi := &file_zitadel_session_v2_session_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -881,7 +934,7 @@ func (x *CreatorQuery) String() string {
 func (*CreatorQuery) ProtoMessage() {}
 
 func (x *CreatorQuery) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_session_v2_session_proto_msgTypes[12]
+	mi := &file_zitadel_session_v2_session_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -894,7 +947,7 @@ func (x *CreatorQuery) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreatorQuery.ProtoReflect.Descriptor instead.
 func (*CreatorQuery) Descriptor() ([]byte, []int) {
-	return file_zitadel_session_v2_session_proto_rawDescGZIP(), []int{12}
+	return file_zitadel_session_v2_session_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *CreatorQuery) GetId() string {
@@ -913,7 +966,7 @@ type UserAgentQuery struct {
 
 func (x *UserAgentQuery) Reset() {
 	*x = UserAgentQuery{}
-	mi := &file_zitadel_session_v2_session_proto_msgTypes[13]
+	mi := &file_zitadel_session_v2_session_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -925,7 +978,7 @@ func (x *UserAgentQuery) String() string {
 func (*UserAgentQuery) ProtoMessage() {}
 
 func (x *UserAgentQuery) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_session_v2_session_proto_msgTypes[13]
+	mi := &file_zitadel_session_v2_session_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -938,7 +991,7 @@ func (x *UserAgentQuery) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UserAgentQuery.ProtoReflect.Descriptor instead.
 func (*UserAgentQuery) Descriptor() ([]byte, []int) {
-	return file_zitadel_session_v2_session_proto_rawDescGZIP(), []int{13}
+	return file_zitadel_session_v2_session_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *UserAgentQuery) GetFingerprintId() string {
@@ -958,7 +1011,7 @@ type ExpirationDateQuery struct {
 
 func (x *ExpirationDateQuery) Reset() {
 	*x = ExpirationDateQuery{}
-	mi := &file_zitadel_session_v2_session_proto_msgTypes[14]
+	mi := &file_zitadel_session_v2_session_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -970,7 +1023,7 @@ func (x *ExpirationDateQuery) String() string {
 func (*ExpirationDateQuery) ProtoMessage() {}
 
 func (x *ExpirationDateQuery) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_session_v2_session_proto_msgTypes[14]
+	mi := &file_zitadel_session_v2_session_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -983,7 +1036,7 @@ func (x *ExpirationDateQuery) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExpirationDateQuery.ProtoReflect.Descriptor instead.
 func (*ExpirationDateQuery) Descriptor() ([]byte, []int) {
-	return file_zitadel_session_v2_session_proto_rawDescGZIP(), []int{14}
+	return file_zitadel_session_v2_session_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *ExpirationDateQuery) GetExpirationDate() *timestamppb.Timestamp {
@@ -1012,7 +1065,7 @@ type UserAgent struct {
 
 func (x *UserAgent) Reset() {
 	*x = UserAgent{}
-	mi := &file_zitadel_session_v2_session_proto_msgTypes[15]
+	mi := &file_zitadel_session_v2_session_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1024,7 +1077,7 @@ func (x *UserAgent) String() string {
 func (*UserAgent) ProtoMessage() {}
 
 func (x *UserAgent) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_session_v2_session_proto_msgTypes[15]
+	mi := &file_zitadel_session_v2_session_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1037,7 +1090,7 @@ func (x *UserAgent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UserAgent.ProtoReflect.Descriptor instead.
 func (*UserAgent) Descriptor() ([]byte, []int) {
-	return file_zitadel_session_v2_session_proto_rawDescGZIP(), []int{15}
+	return file_zitadel_session_v2_session_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *UserAgent) GetFingerprintId() string {
@@ -1077,7 +1130,7 @@ type UserAgent_HeaderValues struct {
 
 func (x *UserAgent_HeaderValues) Reset() {
 	*x = UserAgent_HeaderValues{}
-	mi := &file_zitadel_session_v2_session_proto_msgTypes[17]
+	mi := &file_zitadel_session_v2_session_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1089,7 +1142,7 @@ func (x *UserAgent_HeaderValues) String() string {
 func (*UserAgent_HeaderValues) ProtoMessage() {}
 
 func (x *UserAgent_HeaderValues) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_session_v2_session_proto_msgTypes[17]
+	mi := &file_zitadel_session_v2_session_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1102,7 +1155,7 @@ func (x *UserAgent_HeaderValues) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UserAgent_HeaderValues.ProtoReflect.Descriptor instead.
 func (*UserAgent_HeaderValues) Descriptor() ([]byte, []int) {
-	return file_zitadel_session_v2_session_proto_rawDescGZIP(), []int{15, 0}
+	return file_zitadel_session_v2_session_proto_rawDescGZIP(), []int{16, 0}
 }
 
 func (x *UserAgent_HeaderValues) GetValues() []string {
@@ -1131,7 +1184,7 @@ const file_zitadel_session_v2_session_proto_rawDesc = "" +
 	"\rMetadataEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\fR\x05value:\x028\x01B\x12\n" +
-	"\x10_expiration_date\"\xa1\x03\n" +
+	"\x10_expiration_date\"\xee\x03\n" +
 	"\aFactors\x122\n" +
 	"\x04user\x18\x01 \x01(\v2\x1e.zitadel.session.v2.UserFactorR\x04user\x12>\n" +
 	"\bpassword\x18\x02 \x01(\v2\".zitadel.session.v2.PasswordFactorR\bpassword\x12@\n" +
@@ -1140,7 +1193,8 @@ const file_zitadel_session_v2_session_proto_rawDesc = "" +
 	"\x06intent\x18\x04 \x01(\v2 .zitadel.session.v2.IntentFactorR\x06intent\x122\n" +
 	"\x04totp\x18\x05 \x01(\v2\x1e.zitadel.session.v2.TOTPFactorR\x04totp\x126\n" +
 	"\aotp_sms\x18\x06 \x01(\v2\x1d.zitadel.session.v2.OTPFactorR\x06otpSms\x12:\n" +
-	"\totp_email\x18\a \x01(\v2\x1d.zitadel.session.v2.OTPFactorR\botpEmail\"\xdb\x01\n" +
+	"\totp_email\x18\a \x01(\v2\x1d.zitadel.session.v2.OTPFactorR\botpEmail\x12K\n" +
+	"\rrecovery_code\x18\b \x01(\v2&.zitadel.session.v2.RecoveryCodeFactorR\frecoveryCode\"\xdb\x01\n" +
 	"\n" +
 	"UserFactor\x12;\n" +
 	"\vverified_at\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
@@ -1165,6 +1219,9 @@ const file_zitadel_session_v2_session_proto_rawDesc = "" +
 	"\vverified_at\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"verifiedAt\"H\n" +
 	"\tOTPFactor\x12;\n" +
+	"\vverified_at\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"verifiedAt\"Q\n" +
+	"\x12RecoveryCodeFactor\x12;\n" +
 	"\vverified_at\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"verifiedAt\"\xeb\x03\n" +
 	"\vSearchQuery\x12;\n" +
@@ -1221,7 +1278,7 @@ func file_zitadel_session_v2_session_proto_rawDescGZIP() []byte {
 }
 
 var file_zitadel_session_v2_session_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_zitadel_session_v2_session_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
+var file_zitadel_session_v2_session_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
 var file_zitadel_session_v2_session_proto_goTypes = []any{
 	(SessionFieldName)(0),             // 0: zitadel.session.v2.SessionFieldName
 	(*Session)(nil),                   // 1: zitadel.session.v2.Session
@@ -1232,27 +1289,28 @@ var file_zitadel_session_v2_session_proto_goTypes = []any{
 	(*WebAuthNFactor)(nil),            // 6: zitadel.session.v2.WebAuthNFactor
 	(*TOTPFactor)(nil),                // 7: zitadel.session.v2.TOTPFactor
 	(*OTPFactor)(nil),                 // 8: zitadel.session.v2.OTPFactor
-	(*SearchQuery)(nil),               // 9: zitadel.session.v2.SearchQuery
-	(*IDsQuery)(nil),                  // 10: zitadel.session.v2.IDsQuery
-	(*UserIDQuery)(nil),               // 11: zitadel.session.v2.UserIDQuery
-	(*CreationDateQuery)(nil),         // 12: zitadel.session.v2.CreationDateQuery
-	(*CreatorQuery)(nil),              // 13: zitadel.session.v2.CreatorQuery
-	(*UserAgentQuery)(nil),            // 14: zitadel.session.v2.UserAgentQuery
-	(*ExpirationDateQuery)(nil),       // 15: zitadel.session.v2.ExpirationDateQuery
-	(*UserAgent)(nil),                 // 16: zitadel.session.v2.UserAgent
-	nil,                               // 17: zitadel.session.v2.Session.MetadataEntry
-	(*UserAgent_HeaderValues)(nil),    // 18: zitadel.session.v2.UserAgent.HeaderValues
-	nil,                               // 19: zitadel.session.v2.UserAgent.HeaderEntry
-	(*timestamppb.Timestamp)(nil),     // 20: google.protobuf.Timestamp
-	(zitadel.TimestampQueryMethod)(0), // 21: zitadel.v1.TimestampQueryMethod
+	(*RecoveryCodeFactor)(nil),        // 9: zitadel.session.v2.RecoveryCodeFactor
+	(*SearchQuery)(nil),               // 10: zitadel.session.v2.SearchQuery
+	(*IDsQuery)(nil),                  // 11: zitadel.session.v2.IDsQuery
+	(*UserIDQuery)(nil),               // 12: zitadel.session.v2.UserIDQuery
+	(*CreationDateQuery)(nil),         // 13: zitadel.session.v2.CreationDateQuery
+	(*CreatorQuery)(nil),              // 14: zitadel.session.v2.CreatorQuery
+	(*UserAgentQuery)(nil),            // 15: zitadel.session.v2.UserAgentQuery
+	(*ExpirationDateQuery)(nil),       // 16: zitadel.session.v2.ExpirationDateQuery
+	(*UserAgent)(nil),                 // 17: zitadel.session.v2.UserAgent
+	nil,                               // 18: zitadel.session.v2.Session.MetadataEntry
+	(*UserAgent_HeaderValues)(nil),    // 19: zitadel.session.v2.UserAgent.HeaderValues
+	nil,                               // 20: zitadel.session.v2.UserAgent.HeaderEntry
+	(*timestamppb.Timestamp)(nil),     // 21: google.protobuf.Timestamp
+	(zitadel.TimestampQueryMethod)(0), // 22: zitadel.v1.TimestampQueryMethod
 }
 var file_zitadel_session_v2_session_proto_depIdxs = []int32{
-	20, // 0: zitadel.session.v2.Session.creation_date:type_name -> google.protobuf.Timestamp
-	20, // 1: zitadel.session.v2.Session.change_date:type_name -> google.protobuf.Timestamp
+	21, // 0: zitadel.session.v2.Session.creation_date:type_name -> google.protobuf.Timestamp
+	21, // 1: zitadel.session.v2.Session.change_date:type_name -> google.protobuf.Timestamp
 	2,  // 2: zitadel.session.v2.Session.factors:type_name -> zitadel.session.v2.Factors
-	17, // 3: zitadel.session.v2.Session.metadata:type_name -> zitadel.session.v2.Session.MetadataEntry
-	16, // 4: zitadel.session.v2.Session.user_agent:type_name -> zitadel.session.v2.UserAgent
-	20, // 5: zitadel.session.v2.Session.expiration_date:type_name -> google.protobuf.Timestamp
+	18, // 3: zitadel.session.v2.Session.metadata:type_name -> zitadel.session.v2.Session.MetadataEntry
+	17, // 4: zitadel.session.v2.Session.user_agent:type_name -> zitadel.session.v2.UserAgent
+	21, // 5: zitadel.session.v2.Session.expiration_date:type_name -> google.protobuf.Timestamp
 	3,  // 6: zitadel.session.v2.Factors.user:type_name -> zitadel.session.v2.UserFactor
 	4,  // 7: zitadel.session.v2.Factors.password:type_name -> zitadel.session.v2.PasswordFactor
 	6,  // 8: zitadel.session.v2.Factors.web_auth_n:type_name -> zitadel.session.v2.WebAuthNFactor
@@ -1260,29 +1318,31 @@ var file_zitadel_session_v2_session_proto_depIdxs = []int32{
 	7,  // 10: zitadel.session.v2.Factors.totp:type_name -> zitadel.session.v2.TOTPFactor
 	8,  // 11: zitadel.session.v2.Factors.otp_sms:type_name -> zitadel.session.v2.OTPFactor
 	8,  // 12: zitadel.session.v2.Factors.otp_email:type_name -> zitadel.session.v2.OTPFactor
-	20, // 13: zitadel.session.v2.UserFactor.verified_at:type_name -> google.protobuf.Timestamp
-	20, // 14: zitadel.session.v2.PasswordFactor.verified_at:type_name -> google.protobuf.Timestamp
-	20, // 15: zitadel.session.v2.IntentFactor.verified_at:type_name -> google.protobuf.Timestamp
-	20, // 16: zitadel.session.v2.WebAuthNFactor.verified_at:type_name -> google.protobuf.Timestamp
-	20, // 17: zitadel.session.v2.TOTPFactor.verified_at:type_name -> google.protobuf.Timestamp
-	20, // 18: zitadel.session.v2.OTPFactor.verified_at:type_name -> google.protobuf.Timestamp
-	10, // 19: zitadel.session.v2.SearchQuery.ids_query:type_name -> zitadel.session.v2.IDsQuery
-	11, // 20: zitadel.session.v2.SearchQuery.user_id_query:type_name -> zitadel.session.v2.UserIDQuery
-	12, // 21: zitadel.session.v2.SearchQuery.creation_date_query:type_name -> zitadel.session.v2.CreationDateQuery
-	13, // 22: zitadel.session.v2.SearchQuery.creator_query:type_name -> zitadel.session.v2.CreatorQuery
-	14, // 23: zitadel.session.v2.SearchQuery.user_agent_query:type_name -> zitadel.session.v2.UserAgentQuery
-	15, // 24: zitadel.session.v2.SearchQuery.expiration_date_query:type_name -> zitadel.session.v2.ExpirationDateQuery
-	20, // 25: zitadel.session.v2.CreationDateQuery.creation_date:type_name -> google.protobuf.Timestamp
-	21, // 26: zitadel.session.v2.CreationDateQuery.method:type_name -> zitadel.v1.TimestampQueryMethod
-	20, // 27: zitadel.session.v2.ExpirationDateQuery.expiration_date:type_name -> google.protobuf.Timestamp
-	21, // 28: zitadel.session.v2.ExpirationDateQuery.method:type_name -> zitadel.v1.TimestampQueryMethod
-	19, // 29: zitadel.session.v2.UserAgent.header:type_name -> zitadel.session.v2.UserAgent.HeaderEntry
-	18, // 30: zitadel.session.v2.UserAgent.HeaderEntry.value:type_name -> zitadel.session.v2.UserAgent.HeaderValues
-	31, // [31:31] is the sub-list for method output_type
-	31, // [31:31] is the sub-list for method input_type
-	31, // [31:31] is the sub-list for extension type_name
-	31, // [31:31] is the sub-list for extension extendee
-	0,  // [0:31] is the sub-list for field type_name
+	9,  // 13: zitadel.session.v2.Factors.recovery_code:type_name -> zitadel.session.v2.RecoveryCodeFactor
+	21, // 14: zitadel.session.v2.UserFactor.verified_at:type_name -> google.protobuf.Timestamp
+	21, // 15: zitadel.session.v2.PasswordFactor.verified_at:type_name -> google.protobuf.Timestamp
+	21, // 16: zitadel.session.v2.IntentFactor.verified_at:type_name -> google.protobuf.Timestamp
+	21, // 17: zitadel.session.v2.WebAuthNFactor.verified_at:type_name -> google.protobuf.Timestamp
+	21, // 18: zitadel.session.v2.TOTPFactor.verified_at:type_name -> google.protobuf.Timestamp
+	21, // 19: zitadel.session.v2.OTPFactor.verified_at:type_name -> google.protobuf.Timestamp
+	21, // 20: zitadel.session.v2.RecoveryCodeFactor.verified_at:type_name -> google.protobuf.Timestamp
+	11, // 21: zitadel.session.v2.SearchQuery.ids_query:type_name -> zitadel.session.v2.IDsQuery
+	12, // 22: zitadel.session.v2.SearchQuery.user_id_query:type_name -> zitadel.session.v2.UserIDQuery
+	13, // 23: zitadel.session.v2.SearchQuery.creation_date_query:type_name -> zitadel.session.v2.CreationDateQuery
+	14, // 24: zitadel.session.v2.SearchQuery.creator_query:type_name -> zitadel.session.v2.CreatorQuery
+	15, // 25: zitadel.session.v2.SearchQuery.user_agent_query:type_name -> zitadel.session.v2.UserAgentQuery
+	16, // 26: zitadel.session.v2.SearchQuery.expiration_date_query:type_name -> zitadel.session.v2.ExpirationDateQuery
+	21, // 27: zitadel.session.v2.CreationDateQuery.creation_date:type_name -> google.protobuf.Timestamp
+	22, // 28: zitadel.session.v2.CreationDateQuery.method:type_name -> zitadel.v1.TimestampQueryMethod
+	21, // 29: zitadel.session.v2.ExpirationDateQuery.expiration_date:type_name -> google.protobuf.Timestamp
+	22, // 30: zitadel.session.v2.ExpirationDateQuery.method:type_name -> zitadel.v1.TimestampQueryMethod
+	20, // 31: zitadel.session.v2.UserAgent.header:type_name -> zitadel.session.v2.UserAgent.HeaderEntry
+	19, // 32: zitadel.session.v2.UserAgent.HeaderEntry.value:type_name -> zitadel.session.v2.UserAgent.HeaderValues
+	33, // [33:33] is the sub-list for method output_type
+	33, // [33:33] is the sub-list for method input_type
+	33, // [33:33] is the sub-list for extension type_name
+	33, // [33:33] is the sub-list for extension extendee
+	0,  // [0:33] is the sub-list for field type_name
 }
 
 func init() { file_zitadel_session_v2_session_proto_init() }
@@ -1291,7 +1351,7 @@ func file_zitadel_session_v2_session_proto_init() {
 		return
 	}
 	file_zitadel_session_v2_session_proto_msgTypes[0].OneofWrappers = []any{}
-	file_zitadel_session_v2_session_proto_msgTypes[8].OneofWrappers = []any{
+	file_zitadel_session_v2_session_proto_msgTypes[9].OneofWrappers = []any{
 		(*SearchQuery_IdsQuery)(nil),
 		(*SearchQuery_UserIdQuery)(nil),
 		(*SearchQuery_CreationDateQuery)(nil),
@@ -1299,16 +1359,16 @@ func file_zitadel_session_v2_session_proto_init() {
 		(*SearchQuery_UserAgentQuery)(nil),
 		(*SearchQuery_ExpirationDateQuery)(nil),
 	}
-	file_zitadel_session_v2_session_proto_msgTypes[12].OneofWrappers = []any{}
 	file_zitadel_session_v2_session_proto_msgTypes[13].OneofWrappers = []any{}
-	file_zitadel_session_v2_session_proto_msgTypes[15].OneofWrappers = []any{}
+	file_zitadel_session_v2_session_proto_msgTypes[14].OneofWrappers = []any{}
+	file_zitadel_session_v2_session_proto_msgTypes[16].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_zitadel_session_v2_session_proto_rawDesc), len(file_zitadel_session_v2_session_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   19,
+			NumMessages:   20,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -385,13 +385,14 @@ func (x *CreateSessionResponse) GetChallenges() *Challenges {
 }
 
 type SetSessionRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	SessionId     string                 `protobuf:"bytes,1,opt,name=session_id,json=sessionId,proto3" json:"session_id,omitempty"`
-	SessionToken  string                 `protobuf:"bytes,2,opt,name=session_token,json=sessionToken,proto3" json:"session_token,omitempty"`
-	Checks        *Checks                `protobuf:"bytes,3,opt,name=checks,proto3" json:"checks,omitempty"`
-	Metadata      map[string][]byte      `protobuf:"bytes,4,rep,name=metadata,proto3" json:"metadata,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
-	Challenges    *RequestChallenges     `protobuf:"bytes,5,opt,name=challenges,proto3" json:"challenges,omitempty"`
-	Lifetime      *durationpb.Duration   `protobuf:"bytes,6,opt,name=lifetime,proto3,oneof" json:"lifetime,omitempty"`
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	SessionId string                 `protobuf:"bytes,1,opt,name=session_id,json=sessionId,proto3" json:"session_id,omitempty"`
+	// Deprecated: Marked as deprecated in zitadel/session/v2/session_service.proto.
+	SessionToken  string               `protobuf:"bytes,2,opt,name=session_token,json=sessionToken,proto3" json:"session_token,omitempty"`
+	Checks        *Checks              `protobuf:"bytes,3,opt,name=checks,proto3" json:"checks,omitempty"`
+	Metadata      map[string][]byte    `protobuf:"bytes,4,rep,name=metadata,proto3" json:"metadata,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	Challenges    *RequestChallenges   `protobuf:"bytes,5,opt,name=challenges,proto3" json:"challenges,omitempty"`
+	Lifetime      *durationpb.Duration `protobuf:"bytes,6,opt,name=lifetime,proto3,oneof" json:"lifetime,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -433,6 +434,7 @@ func (x *SetSessionRequest) GetSessionId() string {
 	return ""
 }
 
+// Deprecated: Marked as deprecated in zitadel/session/v2/session_service.proto.
 func (x *SetSessionRequest) GetSessionToken() string {
 	if x != nil {
 		return x.SessionToken
@@ -625,14 +627,16 @@ func (x *DeleteSessionResponse) GetDetails() *v2.Details {
 }
 
 type Checks struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	User          *CheckUser             `protobuf:"bytes,1,opt,name=user,proto3,oneof" json:"user,omitempty"`
-	Password      *CheckPassword         `protobuf:"bytes,2,opt,name=password,proto3,oneof" json:"password,omitempty"`
-	WebAuthN      *CheckWebAuthN         `protobuf:"bytes,3,opt,name=web_auth_n,json=webAuthN,proto3,oneof" json:"web_auth_n,omitempty"`
-	IdpIntent     *CheckIDPIntent        `protobuf:"bytes,4,opt,name=idp_intent,json=idpIntent,proto3,oneof" json:"idp_intent,omitempty"`
-	Totp          *CheckTOTP             `protobuf:"bytes,5,opt,name=totp,proto3,oneof" json:"totp,omitempty"`
-	OtpSms        *CheckOTP              `protobuf:"bytes,6,opt,name=otp_sms,json=otpSms,proto3,oneof" json:"otp_sms,omitempty"`
-	OtpEmail      *CheckOTP              `protobuf:"bytes,7,opt,name=otp_email,json=otpEmail,proto3,oneof" json:"otp_email,omitempty"`
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	User      *CheckUser             `protobuf:"bytes,1,opt,name=user,proto3,oneof" json:"user,omitempty"`
+	Password  *CheckPassword         `protobuf:"bytes,2,opt,name=password,proto3,oneof" json:"password,omitempty"`
+	WebAuthN  *CheckWebAuthN         `protobuf:"bytes,3,opt,name=web_auth_n,json=webAuthN,proto3,oneof" json:"web_auth_n,omitempty"`
+	IdpIntent *CheckIDPIntent        `protobuf:"bytes,4,opt,name=idp_intent,json=idpIntent,proto3,oneof" json:"idp_intent,omitempty"`
+	Totp      *CheckTOTP             `protobuf:"bytes,5,opt,name=totp,proto3,oneof" json:"totp,omitempty"`
+	OtpSms    *CheckOTP              `protobuf:"bytes,6,opt,name=otp_sms,json=otpSms,proto3,oneof" json:"otp_sms,omitempty"`
+	OtpEmail  *CheckOTP              `protobuf:"bytes,7,opt,name=otp_email,json=otpEmail,proto3,oneof" json:"otp_email,omitempty"`
+	// Newer than @zitadel/proto 1.3.1 (ZITADEL's main branch), as in the REST face.
+	RecoveryCode  *CheckRecoveryCode `protobuf:"bytes,8,opt,name=recovery_code,json=recoveryCode,proto3,oneof" json:"recovery_code,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -712,6 +716,13 @@ func (x *Checks) GetOtpSms() *CheckOTP {
 func (x *Checks) GetOtpEmail() *CheckOTP {
 	if x != nil {
 		return x.OtpEmail
+	}
+	return nil
+}
+
+func (x *Checks) GetRecoveryCode() *CheckRecoveryCode {
+	if x != nil {
+		return x.RecoveryCode
 	}
 	return nil
 }
@@ -1026,6 +1037,50 @@ func (x *CheckOTP) GetCode() string {
 	return ""
 }
 
+type CheckRecoveryCode struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Code          string                 `protobuf:"bytes,1,opt,name=code,proto3" json:"code,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CheckRecoveryCode) Reset() {
+	*x = CheckRecoveryCode{}
+	mi := &file_zitadel_session_v2_session_service_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CheckRecoveryCode) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CheckRecoveryCode) ProtoMessage() {}
+
+func (x *CheckRecoveryCode) ProtoReflect() protoreflect.Message {
+	mi := &file_zitadel_session_v2_session_service_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CheckRecoveryCode.ProtoReflect.Descriptor instead.
+func (*CheckRecoveryCode) Descriptor() ([]byte, []int) {
+	return file_zitadel_session_v2_session_service_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *CheckRecoveryCode) GetCode() string {
+	if x != nil {
+		return x.Code
+	}
+	return ""
+}
+
 var File_zitadel_session_v2_session_service_proto protoreflect.FileDescriptor
 
 const file_zitadel_session_v2_session_service_proto_rawDesc = "" +
@@ -1065,11 +1120,11 @@ const file_zitadel_session_v2_session_service_proto_rawDesc = "" +
 	"\rsession_token\x18\x03 \x01(\tR\fsessionToken\x12>\n" +
 	"\n" +
 	"challenges\x18\x04 \x01(\v2\x1e.zitadel.session.v2.ChallengesR\n" +
-	"challenges\"\xa9\x03\n" +
+	"challenges\"\xad\x03\n" +
 	"\x11SetSessionRequest\x12\x1d\n" +
 	"\n" +
-	"session_id\x18\x01 \x01(\tR\tsessionId\x12#\n" +
-	"\rsession_token\x18\x02 \x01(\tR\fsessionToken\x122\n" +
+	"session_id\x18\x01 \x01(\tR\tsessionId\x12'\n" +
+	"\rsession_token\x18\x02 \x01(\tB\x02\x18\x01R\fsessionToken\x122\n" +
 	"\x06checks\x18\x03 \x01(\v2\x1a.zitadel.session.v2.ChecksR\x06checks\x12O\n" +
 	"\bmetadata\x18\x04 \x03(\v23.zitadel.session.v2.SetSessionRequest.MetadataEntryR\bmetadata\x12E\n" +
 	"\n" +
@@ -1092,7 +1147,7 @@ const file_zitadel_session_v2_session_service_proto_rawDesc = "" +
 	"\rsession_token\x18\x02 \x01(\tH\x00R\fsessionToken\x88\x01\x01B\x10\n" +
 	"\x0e_session_token\"M\n" +
 	"\x15DeleteSessionResponse\x124\n" +
-	"\adetails\x18\x01 \x01(\v2\x1a.zitadel.object.v2.DetailsR\adetails\"\x9d\x04\n" +
+	"\adetails\x18\x01 \x01(\v2\x1a.zitadel.object.v2.DetailsR\adetails\"\x80\x05\n" +
 	"\x06Checks\x126\n" +
 	"\x04user\x18\x01 \x01(\v2\x1d.zitadel.session.v2.CheckUserH\x00R\x04user\x88\x01\x01\x12B\n" +
 	"\bpassword\x18\x02 \x01(\v2!.zitadel.session.v2.CheckPasswordH\x01R\bpassword\x88\x01\x01\x12D\n" +
@@ -1102,7 +1157,8 @@ const file_zitadel_session_v2_session_service_proto_rawDesc = "" +
 	"idp_intent\x18\x04 \x01(\v2\".zitadel.session.v2.CheckIDPIntentH\x03R\tidpIntent\x88\x01\x01\x126\n" +
 	"\x04totp\x18\x05 \x01(\v2\x1d.zitadel.session.v2.CheckTOTPH\x04R\x04totp\x88\x01\x01\x12:\n" +
 	"\aotp_sms\x18\x06 \x01(\v2\x1c.zitadel.session.v2.CheckOTPH\x05R\x06otpSms\x88\x01\x01\x12>\n" +
-	"\totp_email\x18\a \x01(\v2\x1c.zitadel.session.v2.CheckOTPH\x06R\botpEmail\x88\x01\x01B\a\n" +
+	"\totp_email\x18\a \x01(\v2\x1c.zitadel.session.v2.CheckOTPH\x06R\botpEmail\x88\x01\x01\x12O\n" +
+	"\rrecovery_code\x18\b \x01(\v2%.zitadel.session.v2.CheckRecoveryCodeH\aR\frecoveryCode\x88\x01\x01B\a\n" +
 	"\x05_userB\v\n" +
 	"\t_passwordB\r\n" +
 	"\v_web_auth_nB\r\n" +
@@ -1111,7 +1167,8 @@ const file_zitadel_session_v2_session_service_proto_rawDesc = "" +
 	"\n" +
 	"\b_otp_smsB\f\n" +
 	"\n" +
-	"_otp_email\"Q\n" +
+	"_otp_emailB\x10\n" +
+	"\x0e_recovery_code\"Q\n" +
 	"\tCheckUser\x12\x19\n" +
 	"\auser_id\x18\x01 \x01(\tH\x00R\x06userId\x12\x1f\n" +
 	"\n" +
@@ -1127,6 +1184,8 @@ const file_zitadel_session_v2_session_service_proto_rawDesc = "" +
 	"\tCheckTOTP\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\tR\x04code\"\x1e\n" +
 	"\bCheckOTP\x12\x12\n" +
+	"\x04code\x18\x01 \x01(\tR\x04code\"'\n" +
+	"\x11CheckRecoveryCode\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\tR\x04code2\xa4\x05\n" +
 	"\x0eSessionService\x12\x81\x01\n" +
 	"\fListSessions\x12'.zitadel.session.v2.ListSessionsRequest\x1a(.zitadel.session.v2.ListSessionsResponse\"\x1e\x82\xd3\xe4\x93\x02\x18:\x01*\"\x13/v2/sessions/search\x12~\n" +
@@ -1149,7 +1208,7 @@ func file_zitadel_session_v2_session_service_proto_rawDescGZIP() []byte {
 	return file_zitadel_session_v2_session_service_proto_rawDescData
 }
 
-var file_zitadel_session_v2_session_service_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
+var file_zitadel_session_v2_session_service_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
 var file_zitadel_session_v2_session_service_proto_goTypes = []any{
 	(*ListSessionsRequest)(nil),   // 0: zitadel.session.v2.ListSessionsRequest
 	(*ListSessionsResponse)(nil),  // 1: zitadel.session.v2.ListSessionsResponse
@@ -1168,41 +1227,42 @@ var file_zitadel_session_v2_session_service_proto_goTypes = []any{
 	(*CheckIDPIntent)(nil),        // 14: zitadel.session.v2.CheckIDPIntent
 	(*CheckTOTP)(nil),             // 15: zitadel.session.v2.CheckTOTP
 	(*CheckOTP)(nil),              // 16: zitadel.session.v2.CheckOTP
-	nil,                           // 17: zitadel.session.v2.CreateSessionRequest.MetadataEntry
-	nil,                           // 18: zitadel.session.v2.SetSessionRequest.MetadataEntry
-	(*v2.ListQuery)(nil),          // 19: zitadel.object.v2.ListQuery
-	(*SearchQuery)(nil),           // 20: zitadel.session.v2.SearchQuery
-	(SessionFieldName)(0),         // 21: zitadel.session.v2.SessionFieldName
-	(*v2.ListDetails)(nil),        // 22: zitadel.object.v2.ListDetails
-	(*Session)(nil),               // 23: zitadel.session.v2.Session
-	(*RequestChallenges)(nil),     // 24: zitadel.session.v2.RequestChallenges
-	(*UserAgent)(nil),             // 25: zitadel.session.v2.UserAgent
-	(*durationpb.Duration)(nil),   // 26: google.protobuf.Duration
-	(*v2.Details)(nil),            // 27: zitadel.object.v2.Details
-	(*Challenges)(nil),            // 28: zitadel.session.v2.Challenges
-	(*structpb.Struct)(nil),       // 29: google.protobuf.Struct
+	(*CheckRecoveryCode)(nil),     // 17: zitadel.session.v2.CheckRecoveryCode
+	nil,                           // 18: zitadel.session.v2.CreateSessionRequest.MetadataEntry
+	nil,                           // 19: zitadel.session.v2.SetSessionRequest.MetadataEntry
+	(*v2.ListQuery)(nil),          // 20: zitadel.object.v2.ListQuery
+	(*SearchQuery)(nil),           // 21: zitadel.session.v2.SearchQuery
+	(SessionFieldName)(0),         // 22: zitadel.session.v2.SessionFieldName
+	(*v2.ListDetails)(nil),        // 23: zitadel.object.v2.ListDetails
+	(*Session)(nil),               // 24: zitadel.session.v2.Session
+	(*RequestChallenges)(nil),     // 25: zitadel.session.v2.RequestChallenges
+	(*UserAgent)(nil),             // 26: zitadel.session.v2.UserAgent
+	(*durationpb.Duration)(nil),   // 27: google.protobuf.Duration
+	(*v2.Details)(nil),            // 28: zitadel.object.v2.Details
+	(*Challenges)(nil),            // 29: zitadel.session.v2.Challenges
+	(*structpb.Struct)(nil),       // 30: google.protobuf.Struct
 }
 var file_zitadel_session_v2_session_service_proto_depIdxs = []int32{
-	19, // 0: zitadel.session.v2.ListSessionsRequest.query:type_name -> zitadel.object.v2.ListQuery
-	20, // 1: zitadel.session.v2.ListSessionsRequest.queries:type_name -> zitadel.session.v2.SearchQuery
-	21, // 2: zitadel.session.v2.ListSessionsRequest.sorting_column:type_name -> zitadel.session.v2.SessionFieldName
-	22, // 3: zitadel.session.v2.ListSessionsResponse.details:type_name -> zitadel.object.v2.ListDetails
-	23, // 4: zitadel.session.v2.ListSessionsResponse.sessions:type_name -> zitadel.session.v2.Session
-	23, // 5: zitadel.session.v2.GetSessionResponse.session:type_name -> zitadel.session.v2.Session
+	20, // 0: zitadel.session.v2.ListSessionsRequest.query:type_name -> zitadel.object.v2.ListQuery
+	21, // 1: zitadel.session.v2.ListSessionsRequest.queries:type_name -> zitadel.session.v2.SearchQuery
+	22, // 2: zitadel.session.v2.ListSessionsRequest.sorting_column:type_name -> zitadel.session.v2.SessionFieldName
+	23, // 3: zitadel.session.v2.ListSessionsResponse.details:type_name -> zitadel.object.v2.ListDetails
+	24, // 4: zitadel.session.v2.ListSessionsResponse.sessions:type_name -> zitadel.session.v2.Session
+	24, // 5: zitadel.session.v2.GetSessionResponse.session:type_name -> zitadel.session.v2.Session
 	10, // 6: zitadel.session.v2.CreateSessionRequest.checks:type_name -> zitadel.session.v2.Checks
-	17, // 7: zitadel.session.v2.CreateSessionRequest.metadata:type_name -> zitadel.session.v2.CreateSessionRequest.MetadataEntry
-	24, // 8: zitadel.session.v2.CreateSessionRequest.challenges:type_name -> zitadel.session.v2.RequestChallenges
-	25, // 9: zitadel.session.v2.CreateSessionRequest.user_agent:type_name -> zitadel.session.v2.UserAgent
-	26, // 10: zitadel.session.v2.CreateSessionRequest.lifetime:type_name -> google.protobuf.Duration
-	27, // 11: zitadel.session.v2.CreateSessionResponse.details:type_name -> zitadel.object.v2.Details
-	28, // 12: zitadel.session.v2.CreateSessionResponse.challenges:type_name -> zitadel.session.v2.Challenges
+	18, // 7: zitadel.session.v2.CreateSessionRequest.metadata:type_name -> zitadel.session.v2.CreateSessionRequest.MetadataEntry
+	25, // 8: zitadel.session.v2.CreateSessionRequest.challenges:type_name -> zitadel.session.v2.RequestChallenges
+	26, // 9: zitadel.session.v2.CreateSessionRequest.user_agent:type_name -> zitadel.session.v2.UserAgent
+	27, // 10: zitadel.session.v2.CreateSessionRequest.lifetime:type_name -> google.protobuf.Duration
+	28, // 11: zitadel.session.v2.CreateSessionResponse.details:type_name -> zitadel.object.v2.Details
+	29, // 12: zitadel.session.v2.CreateSessionResponse.challenges:type_name -> zitadel.session.v2.Challenges
 	10, // 13: zitadel.session.v2.SetSessionRequest.checks:type_name -> zitadel.session.v2.Checks
-	18, // 14: zitadel.session.v2.SetSessionRequest.metadata:type_name -> zitadel.session.v2.SetSessionRequest.MetadataEntry
-	24, // 15: zitadel.session.v2.SetSessionRequest.challenges:type_name -> zitadel.session.v2.RequestChallenges
-	26, // 16: zitadel.session.v2.SetSessionRequest.lifetime:type_name -> google.protobuf.Duration
-	27, // 17: zitadel.session.v2.SetSessionResponse.details:type_name -> zitadel.object.v2.Details
-	28, // 18: zitadel.session.v2.SetSessionResponse.challenges:type_name -> zitadel.session.v2.Challenges
-	27, // 19: zitadel.session.v2.DeleteSessionResponse.details:type_name -> zitadel.object.v2.Details
+	19, // 14: zitadel.session.v2.SetSessionRequest.metadata:type_name -> zitadel.session.v2.SetSessionRequest.MetadataEntry
+	25, // 15: zitadel.session.v2.SetSessionRequest.challenges:type_name -> zitadel.session.v2.RequestChallenges
+	27, // 16: zitadel.session.v2.SetSessionRequest.lifetime:type_name -> google.protobuf.Duration
+	28, // 17: zitadel.session.v2.SetSessionResponse.details:type_name -> zitadel.object.v2.Details
+	29, // 18: zitadel.session.v2.SetSessionResponse.challenges:type_name -> zitadel.session.v2.Challenges
+	28, // 19: zitadel.session.v2.DeleteSessionResponse.details:type_name -> zitadel.object.v2.Details
 	11, // 20: zitadel.session.v2.Checks.user:type_name -> zitadel.session.v2.CheckUser
 	12, // 21: zitadel.session.v2.Checks.password:type_name -> zitadel.session.v2.CheckPassword
 	13, // 22: zitadel.session.v2.Checks.web_auth_n:type_name -> zitadel.session.v2.CheckWebAuthN
@@ -1210,22 +1270,23 @@ var file_zitadel_session_v2_session_service_proto_depIdxs = []int32{
 	15, // 24: zitadel.session.v2.Checks.totp:type_name -> zitadel.session.v2.CheckTOTP
 	16, // 25: zitadel.session.v2.Checks.otp_sms:type_name -> zitadel.session.v2.CheckOTP
 	16, // 26: zitadel.session.v2.Checks.otp_email:type_name -> zitadel.session.v2.CheckOTP
-	29, // 27: zitadel.session.v2.CheckWebAuthN.credential_assertion_data:type_name -> google.protobuf.Struct
-	0,  // 28: zitadel.session.v2.SessionService.ListSessions:input_type -> zitadel.session.v2.ListSessionsRequest
-	2,  // 29: zitadel.session.v2.SessionService.GetSession:input_type -> zitadel.session.v2.GetSessionRequest
-	4,  // 30: zitadel.session.v2.SessionService.CreateSession:input_type -> zitadel.session.v2.CreateSessionRequest
-	6,  // 31: zitadel.session.v2.SessionService.SetSession:input_type -> zitadel.session.v2.SetSessionRequest
-	8,  // 32: zitadel.session.v2.SessionService.DeleteSession:input_type -> zitadel.session.v2.DeleteSessionRequest
-	1,  // 33: zitadel.session.v2.SessionService.ListSessions:output_type -> zitadel.session.v2.ListSessionsResponse
-	3,  // 34: zitadel.session.v2.SessionService.GetSession:output_type -> zitadel.session.v2.GetSessionResponse
-	5,  // 35: zitadel.session.v2.SessionService.CreateSession:output_type -> zitadel.session.v2.CreateSessionResponse
-	7,  // 36: zitadel.session.v2.SessionService.SetSession:output_type -> zitadel.session.v2.SetSessionResponse
-	9,  // 37: zitadel.session.v2.SessionService.DeleteSession:output_type -> zitadel.session.v2.DeleteSessionResponse
-	33, // [33:38] is the sub-list for method output_type
-	28, // [28:33] is the sub-list for method input_type
-	28, // [28:28] is the sub-list for extension type_name
-	28, // [28:28] is the sub-list for extension extendee
-	0,  // [0:28] is the sub-list for field type_name
+	17, // 27: zitadel.session.v2.Checks.recovery_code:type_name -> zitadel.session.v2.CheckRecoveryCode
+	30, // 28: zitadel.session.v2.CheckWebAuthN.credential_assertion_data:type_name -> google.protobuf.Struct
+	0,  // 29: zitadel.session.v2.SessionService.ListSessions:input_type -> zitadel.session.v2.ListSessionsRequest
+	2,  // 30: zitadel.session.v2.SessionService.GetSession:input_type -> zitadel.session.v2.GetSessionRequest
+	4,  // 31: zitadel.session.v2.SessionService.CreateSession:input_type -> zitadel.session.v2.CreateSessionRequest
+	6,  // 32: zitadel.session.v2.SessionService.SetSession:input_type -> zitadel.session.v2.SetSessionRequest
+	8,  // 33: zitadel.session.v2.SessionService.DeleteSession:input_type -> zitadel.session.v2.DeleteSessionRequest
+	1,  // 34: zitadel.session.v2.SessionService.ListSessions:output_type -> zitadel.session.v2.ListSessionsResponse
+	3,  // 35: zitadel.session.v2.SessionService.GetSession:output_type -> zitadel.session.v2.GetSessionResponse
+	5,  // 36: zitadel.session.v2.SessionService.CreateSession:output_type -> zitadel.session.v2.CreateSessionResponse
+	7,  // 37: zitadel.session.v2.SessionService.SetSession:output_type -> zitadel.session.v2.SetSessionResponse
+	9,  // 38: zitadel.session.v2.SessionService.DeleteSession:output_type -> zitadel.session.v2.DeleteSessionResponse
+	34, // [34:39] is the sub-list for method output_type
+	29, // [29:34] is the sub-list for method input_type
+	29, // [29:29] is the sub-list for extension type_name
+	29, // [29:29] is the sub-list for extension extendee
+	0,  // [0:29] is the sub-list for field type_name
 }
 
 func init() { file_zitadel_session_v2_session_service_proto_init() }
@@ -1250,7 +1311,7 @@ func file_zitadel_session_v2_session_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_zitadel_session_v2_session_service_proto_rawDesc), len(file_zitadel_session_v2_session_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   19,
+			NumMessages:   20,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
