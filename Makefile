@@ -45,7 +45,7 @@ fmt-check:
 contracts:
 	IDPMOCK_CONTRACT_BASE_URL=$(BASE_URL) IDPMOCK_JUNIT=$(JUNIT) $(GO) test -count=1 ./contracts ./mock/conform ./mock/proxy
 
-## npm-client-test: ZITADEL's own npm client (@zitadel/client over Connect JSON) runs a full login
+## npm-client-test: ZITADEL's own npm client (@zitadel/client) runs a full login over Connect JSON, Connect binary, gRPC and gRPC-Web
 npm-client-test:
 	cd contracts/clients/zitadel-npm && npm ci --no-audit --no-fund
 	IDPMOCK_REQUIRE_NPM_CLIENT=1 $(GO) test -count=1 -run TestNPMClient -v ./mock/zitadel/

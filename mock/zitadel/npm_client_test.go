@@ -13,8 +13,11 @@ import (
 // login.mjs); `npm ci` there installs it.
 const npmClientDir = "../../contracts/clients/zitadel-npm"
 
-// TestNPMClient runs ZITADEL's own npm client (@zitadel/client 1.3 over a
-// Connect JSON transport) through a full login against the mock. It skips
+// TestNPMClient runs ZITADEL's own npm client (@zitadel/client 1.3) through
+// a full login against the mock over each transport it offers: Connect JSON,
+// Connect binary, gRPC (createServerTransport) and gRPC-Web
+// (createClientTransport). The mock listens with cleartext HTTP/2 beside
+// HTTP/1.1, as idpmock does. It skips
 // when node or the installed node_modules are missing; CI runs `npm ci` in
 // contracts/clients/zitadel-npm first.
 func TestNPMClient(t *testing.T) {

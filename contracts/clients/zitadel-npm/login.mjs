@@ -1,34 +1,56 @@
 // A full ZITADEL login with ZITADEL's own npm client (@zitadel/client +
-// @zitadel/proto) over a Connect JSON transport, against idpmock.
+// @zitadel/proto) against idpmock, over each transport a ZITADEL user gets:
 //
-//   IDPMOCK_URL=http://127.0.0.1:4010 node login.mjs
+//   connect-json    createConnectTransport({useBinaryFormat: false})
+//   connect-binary  createConnectTransport() (connect-es's default codec)
+//   grpc            createServerTransport from @zitadel/client/node (gRPC, HTTP/2)
+//   grpc-web        createClientTransport from @zitadel/client/web (gRPC-Web, fetch)
 //
-// Exits 0 when every step behaved like ZITADEL, 1 otherwise.
+//   IDPMOCK_URL=http://127.0.0.1:4010 node login.mjs [transport...]
+//
+// Exits 0 when every step behaved like ZITADEL on every transport, 1 otherwise.
 import assert from "node:assert/strict";
 
 import { Code, ConnectError } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { NewAuthorizationBearerInterceptor } from "@zitadel/client";
+import { createServerTransport } from "@zitadel/client/node";
 import { createSessionServiceClient } from "@zitadel/client/v2";
+import { createClientTransport } from "@zitadel/client/web";
 import { CredentialsCheckErrorSchema } from "@zitadel/proto/zitadel/message_pb.js";
 
 const baseUrl = process.env.IDPMOCK_URL ?? "http://127.0.0.1:4010";
 const token = process.env.IDPMOCK_ZITADEL_TOKEN ?? "idpmock-npm-client-test";
 
-const transport = createConnectTransport({
-  baseUrl,
-  httpVersion: "1.1",
-  useBinaryFormat: false, // idpmock serves Connect with the JSON codec only
-  interceptors: [NewAuthorizationBearerInterceptor(token)],
-});
-const sessions = createSessionServiceClient(transport);
+const transports = {
+  "connect-json": () =>
+    createConnectTransport({
+      baseUrl,
+      httpVersion: "1.1",
+      useBinaryFormat: false,
+      interceptors: [NewAuthorizationBearerInterceptor(token)],
+    }),
+  "connect-binary": () =>
+    createConnectTransport({
+      baseUrl,
+      httpVersion: "1.1",
+      interceptors: [NewAuthorizationBearerInterceptor(token)],
+    }),
+  // ZITADEL's documented transport for servers: gRPC over HTTP/2 (h2c for http://).
+  grpc: () => createServerTransport(token, { baseUrl, httpVersion: "2" }),
+  // ZITADEL's documented transport for browsers: gRPC-Web over fetch.
+  "grpc-web": () => createClientTransport(token, { baseUrl }),
+};
+
+let current = "";
+let wrongPasswords = 0;
 
 async function step(name, fn) {
   try {
     await fn();
-    console.log(`ok   ${name}`);
+    console.log(`ok   [${current}] ${name}`);
   } catch (err) {
-    console.error(`FAIL ${name}`);
+    console.error(`FAIL [${current}] ${name}`);
     console.error(err);
     process.exitCode = 1;
     throw err;
@@ -46,7 +68,7 @@ async function expectConnectError(promise, code) {
   assert.fail(`expected ${Code[code]}, the call succeeded`);
 }
 
-async function main() {
+async function login(sessions) {
   let sessionId, sessionToken;
 
   await step("CreateSession with a user check (loginName) and a lifetime", async () => {
@@ -99,7 +121,9 @@ async function main() {
     assert.equal(details.length, 1, "one CredentialsCheckError detail");
     assert.equal(details[0].id, "COMMAND-3M0fs");
     assert.equal(details[0].message, "Password is invalid");
-    assert.equal(details[0].failedAttempts, 1);
+    // One state behind every transport: mickey's counter goes on.
+    wrongPasswords++;
+    assert.equal(details[0].failedAttempts, wrongPasswords);
   });
 
   await step("DeleteSession with the current token", async () => {
@@ -113,8 +137,18 @@ async function main() {
   });
 }
 
+async function main() {
+  const names = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(transports);
+  for (const name of names) {
+    if (!transports[name]) throw new Error(`unknown transport ${name}`);
+    current = name;
+    await login(createSessionServiceClient(transports[name]()));
+  }
+  return names;
+}
+
 main().then(
-  () => console.log("zitadel npm client: full login passed against " + baseUrl),
+  (names) => console.log(`zitadel npm client: full login passed against ${baseUrl} over ${names.join(", ")}`),
   () => {
     process.exitCode = 1;
   },
