@@ -8,7 +8,7 @@ FUZZ_ROBUST := FuzzPingOne FuzzZitadelREST FuzzZitadelRPC FuzzVendorFixtures Fuz
 BASE_URL  ?= $(IDPMOCK_CONTRACT_BASE_URL)
 JUNIT     ?= $(IDPMOCK_JUNIT)
 
-.PHONY: all run build test generate check-generated vet fmt-check ci npm-client-test browser-test image docker-test contracts bench fuzz
+.PHONY: all run build test generate check-generated vet fmt-check ci npm-client-test grpcurl-test proto-contract browser-test image docker-test contracts bench fuzz
 
 all: build
 
@@ -49,6 +49,18 @@ contracts:
 npm-client-test:
 	cd contracts/clients/zitadel-npm && npm ci --no-audit --no-fund
 	IDPMOCK_REQUIRE_NPM_CLIENT=1 $(GO) test -count=1 -run TestNPMClient -v ./mock/zitadel/
+
+GRPCURL_VERSION := v1.9.4
+GRPCURL_DIR     := $(CURDIR)/bin/grpcurl-$(GRPCURL_VERSION)
+## grpcurl-test: grpcurl (go install of its module into bin/) lists, describes and calls ZITADEL via reflection
+grpcurl-test:
+	@test -x $(GRPCURL_DIR)/grpcurl || GOBIN=$(GRPCURL_DIR) $(GO) install github.com/fullstorydev/grpcurl/cmd/grpcurl@$(GRPCURL_VERSION)
+	IDPMOCK_GRPCURL=$(GRPCURL_DIR)/grpcurl $(GO) test -count=1 -run TestGRPCurl -v ./mock/zitadel/
+
+## proto-contract: our ZITADEL proto matches the descriptors @zitadel/proto 1.3.1 publishes, field by field
+proto-contract:
+	cd contracts/clients/zitadel-npm && npm ci --no-audit --no-fund
+	IDPMOCK_REQUIRE_NPM_CLIENT=1 $(GO) test -count=1 -run TestZitadelProtoMatchesPublished -v ./contracts/
 
 ## browser-test: CORS preflight from a real headless Chromium (installs Debian's chromium if missing)
 browser-test:
