@@ -128,11 +128,13 @@ func (f *rpcFront) rpc(w http.ResponseWriter, r *http.Request, h http.Handler) {
 	}
 	if strings.HasPrefix(strings.ToLower(r.Header.Get("Content-Type")), "application/grpc") {
 		w = &trailersOnly{ResponseWriter: w}
-		// vanguard (v0.4.0) dereferences a nil buffer on a gRPC request
-		// without a message; connect-go answers it thus.
-		if code, msg := f.checkEnvelope(r); code != 0 {
-			grpcErr(w, r, code, msg)
-			return
+		// Only the transcoded service is unary: reading a reflection
+		// stream's whole body would wait for the client forever.
+		if h == f.transcoder {
+			if code, msg := f.checkEnvelope(r); code != 0 {
+				grpcErr(w, r, code, msg)
+				return
+			}
 		}
 	}
 	defer func() {

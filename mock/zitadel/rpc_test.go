@@ -18,6 +18,7 @@ import (
 	"github.com/idpmock/idpmock/gen/zitadelpb/zitadel/session/v2/sessionpbconnect"
 	"github.com/idpmock/idpmock/mock/journal"
 	"github.com/idpmock/idpmock/mock/mocktest"
+	"github.com/idpmock/idpmock/mock/override"
 )
 
 // h2c is an HTTP client that speaks cleartext HTTP/2 with prior knowledge,
@@ -153,4 +154,27 @@ func protocolOf(es []journal.Entry) string {
 		return ""
 	}
 	return es[0].Protocol
+}
+
+// TestRPCDecodingAndTimeouts: JSON is decoded as connect-go does inside
+// ZITADEL (unknown members and enum names dropped, enum numbers taken),
+// and a client's deadline bounds a slow answer.
+func TestRPCDecodingAndTimeouts(t *testing.T) {
+	srv := start(t)
+	hdr := map[string]string{"Authorization": bearer, "Content-Type": "application/json"}
+	for _, body := range []string{`{"sortingColumn":1,"query":{"asc":true}}`, `{"sortingColumn":"NO_SUCH_COLUMN","unknownMember":{"x":1}}`} {
+		r := callWith(t, srv, http.MethodPost, connectSv+"ListSessions", body, hdr)
+		if r.status != http.StatusOK {
+			t.Fatalf("%s: %d %s", body, r.status, r.raw)
+		}
+	}
+	srv.Override(t, override.Spec{Operation: "SessionService_GetSession", DelayMs: 2000})
+	c := sessionpbconnect.NewSessionServiceClient(h2c(), srv.URL, connect.WithGRPC())
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err := c.GetSession(ctx, authed(&sessionpb.GetSessionRequest{SessionId: "1"}))
+	if connect.CodeOf(err) != connect.CodeDeadlineExceeded || time.Since(start) > 1500*time.Millisecond {
+		t.Fatalf("slow answer under a 200ms deadline: %v after %v", err, time.Since(start))
+	}
 }
