@@ -106,7 +106,14 @@ func (s *Server) validateRequests(next echo.HandlerFunc) echo.HandlerFunc {
 				params[n] = values[i]
 			}
 		}
+		var decodeProblem *problem.Problem
+		if d, ok := m.vendor.(RequestDecoder); ok {
+			decodeProblem = d.DecodeRequest(req, route.Operation.OperationID)
+		}
 		in, p := m.validator.Request(req.Context(), req, route, params)
+		if decodeProblem != nil {
+			p = decodeProblem // the vendor's decoder refuses before its validator runs
+		}
 		if p != nil {
 			var mbe *http.MaxBytesError
 			if errors.As(p.Err, &mbe) {

@@ -43,6 +43,16 @@ type RequestNormalizer interface {
 	NormalizeRequest(r *http.Request)
 }
 
+// RequestDecoder is implemented by vendors whose real server decodes the
+// body with a library whose leniency and errors the spec cannot express
+// (ZITADEL: protojson, dropping unknown members and enum names, taking
+// enum numbers). DecodeRequest runs after NormalizeRequest and before
+// validation; it may replace r.Body with its normalized form, and a
+// problem it returns (Kind Invalid) is the request's validation failure.
+type RequestDecoder interface {
+	DecodeRequest(r *http.Request, operationID string) *problem.Problem
+}
+
 // Deps are what the server hands every vendor.
 type Deps struct {
 	Clock clock.Clock

@@ -17,7 +17,7 @@ func TestInvalidRequests(t *testing.T) {
 		message                  string
 	}{
 		{"user oneof set twice", "POST", "/v2/sessions", `{"checks":{"user":{"loginName":"mini@mouse.com","userId":"x"}}}`, 400,
-			`proto: error parsing "userId", oneof zitadel.session.v2.CheckUser.search is already set`},
+			`proto: (line 1:49): error parsing "userId", oneof zitadel.session.v2.CheckUser.search is already set`},
 		{"user oneof empty", "POST", "/v2/sessions", `{"checks":{"user":{}}}`, 400,
 			"invalid CreateSessionRequest.Checks: embedded message failed validation | caused by: invalid Checks.User: embedded message failed validation | caused by: invalid CheckUser.Search: value is required"},
 		{"empty login name", "POST", "/v2/sessions", `{"checks":{"user":{"loginName":""}}}`, 400,
@@ -26,14 +26,15 @@ func TestInvalidRequests(t *testing.T) {
 			"invalid SetSessionRequest.Checks: embedded message failed validation | caused by: invalid Checks.Password: embedded message failed validation | caused by: invalid CheckPassword.Password: value length must be between 1 and 200 runes, inclusive"},
 		{"totp code length", "PATCH", "/v2/sessions/1", `{"checks":{"totp":{"code":"12345"}}}`, 400,
 			"invalid CheckTOTP.Code: value length must be 6 runes"},
-		{"bad duration", "POST", "/v2/sessions", `{"lifetime":"3600"}`, 400, `proto: invalid google.protobuf.Duration value "3600"`},
+		{"bad duration", "POST", "/v2/sessions", `{"lifetime":"3600"}`, 400, `proto: (line 1:13): invalid google.protobuf.Duration value "3600"`},
 		{"zero lifetime", "POST", "/v2/sessions", `{"lifetime":"0s"}`, 400, "invalid CreateSessionRequest.Lifetime: value must be greater than 0s"},
 		{"unspecified user verification", "POST", "/v2/sessions", `{"challenges":{"webAuthN":{"domain":"x","userVerificationRequirement":"USER_VERIFICATION_REQUIREMENT_UNSPECIFIED"}}}`, 400,
 			"invalid RequestChallenges_WebAuthN.UserVerificationRequirement: value must not be in list [0]"},
-		{"unknown enum", "POST", "/v2/sessions/search", `{"sortingColumn":"NAME"}`, 400, `proto: invalid value for enum field sortingColumn: "NAME"`},
-		{"wrong JSON type", "POST", "/v2/sessions", `{"checks":{"user":{"loginName":42}}}`, 400, "proto: invalid value for string field loginName: 42"},
-		{"malformed JSON", "POST", "/v2/sessions", `{"checks":`, 400, "proto: syntax error"},
-		{"bad offset", "POST", "/v2/sessions/search", `{"query":{"offset":"x"}}`, 400, `proto: invalid value for uint64 field offset: "x"`},
+		{"wrong JSON type", "POST", "/v2/sessions", `{"checks":{"user":{"loginName":42}}}`, 400, "proto: (line 1:32): invalid value for string field loginName: 42"},
+		{"malformed JSON", "POST", "/v2/sessions", `{"checks":`, 400, "unexpected EOF"},
+		{"not JSON", "POST", "/v2/sessions", `{checks}`, 400, "invalid character 'c' looking for beginning of object key string"},
+		{"enum of the wrong type", "POST", "/v2/sessions/search", `{"sortingColumn":true}`, 400, `proto: (line 1:18): invalid value for enum field sortingColumn: true`},
+		{"bad offset", "POST", "/v2/sessions/search", `{"query":{"offset":"x"}}`, 400, `proto: (line 1:20): invalid value for uint64 field offset: "x"`},
 		{"search query empty", "POST", "/v2/sessions/search", `{"queries":[{}]}`, 400,
 			"invalid ListSessionsRequest.Queries[0]: embedded message failed validation | caused by: invalid SearchQuery.Query: value is required"},
 		{"empty token parameter", "GET", "/v2/sessions/1?sessionToken=", "", 400,
@@ -104,6 +105,24 @@ func TestTransportErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// ZITADEL's gateway decodes with protojson and DiscardUnknown: unknown
+// members and enum names are dropped, enum numbers taken, and only the
+// first JSON value is read.
+func TestRESTDecodesLikeTheGateway(t *testing.T) {
+	srv := start(t)
+	for _, body := range []string{
+		`{"sortingColumn":"NAME"}`,
+		`{"sortingColumn":1,"query":{"asc":true}}`,
+		`{"queries":[{"creationDateQuery":{"creationDate":"2020-01-01T00:00:00Z","method":2}}],"unknown":{"a":[1]}}`,
+		`{"query":{"limit":1}} trailing bytes the gateway never reads`,
+	} {
+		r := call(t, srv, http.MethodPost, "/v2/sessions/search", body)
+		wantStatus(t, r, http.StatusOK)
+	}
+	r := call(t, srv, http.MethodPost, "/v2/sessions", `{"checks":{"user":{"loginName":"mini@mouse.com"}},"challenges":{"webAuthN":{"domain":"x","userVerificationRequirement":2}}}`)
+	wantStatus(t, r, http.StatusCreated)
 }
 
 // The REST gateway reads any body as JSON; Connect picks the codec by

@@ -99,6 +99,9 @@ func (v *Vendor) invalid(c echo.Context, p *problem.Problem) *zerr {
 		return plainErr(codeInvalidArgument, "%s", is.Message)
 	}
 	// Body.
+	if is.Rule == ruleProtojson {
+		return plainErr(codeInvalidArgument, "%s", is.Message)
+	}
 	if is.Rule == "json" {
 		return plainErr(codeInvalidArgument, "%s", protoPrefix(connect(c), msg)+"syntax error: "+strings.TrimPrefix(is.Message, "request body is not valid JSON: "))
 	}
