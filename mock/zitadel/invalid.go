@@ -43,7 +43,7 @@ func (v *Vendor) fromProblem(c echo.Context, p *problem.Problem) *zerr {
 		return e
 	case problem.UnsupportedMediaType:
 		ct := c.Request().Header.Get(echo.HeaderContentType)
-		e := plainErr(codeUnimplemented, "idpmock serves the Connect protocol with the JSON codec only (Content-Type: application/json); %q is not supported: use a JSON transport (connect-es: useBinaryFormat: false)", ct)
+		e := plainErr(codeUnimplemented, "Content-Type %q is not a Connect, gRPC or gRPC-Web codec", ct)
 		if !connect {
 			e = plainErr(codeInvalidArgument, "Content-Type %q is not supported; send application/json", ct)
 		}

@@ -1,6 +1,7 @@
 // Package zitadel is the ZITADEL face of the mock: the Session Service v2
-// over its REST (grpc-gateway) and Connect (JSON) forms, both served from
-// one stateful core, with ZITADEL's error bodies, ids and messages.
+// over REST (grpc-gateway) and, transcoded into it (rpc.go), gRPC, gRPC-Web
+// and Connect (binary and JSON), served from one stateful core with
+// ZITADEL's error bodies, ids and messages.
 package zitadel
 
 import (
@@ -116,7 +117,7 @@ func (v *Vendor) writeErr(c echo.Context, e *zerr) error {
 	if isConnect(c.Request().URL.Path) {
 		st, body := e.connectBody()
 		if e.status == http.StatusUnsupportedMediaType {
-			c.Response().Header().Set("Accept-Post", "application/json")
+			c.Response().Header().Set("Accept-Post", acceptPost)
 		}
 		return c.JSON(st, body)
 	}
