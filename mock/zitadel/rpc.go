@@ -132,7 +132,7 @@ func (f *rpcFront) rpc(w http.ResponseWriter, r *http.Request, h http.Handler) {
 		// stream's whole body would wait for the client forever.
 		if h == f.transcoder {
 			if code, msg := f.checkEnvelope(r); code != 0 {
-				grpcErr(w, r, code, msg)
+				grpcErr(w, r.Header.Get("Content-Type"), code, msg)
 				return
 			}
 		}
@@ -148,6 +148,10 @@ func (f *rpcFront) rpc(w http.ResponseWriter, r *http.Request, h http.Handler) {
 			http.Error(w, "internal error", http.StatusInternalServerError)
 		}
 	}()
+	if d, ok := rpcTimeout(r); ok && h == f.transcoder {
+		withDeadline(w, r, h, d)
+		return
+	}
 	h.ServeHTTP(w, r)
 }
 
@@ -186,9 +190,9 @@ func (f *rpcFront) checkEnvelope(r *http.Request) (int, string) {
 func hasEncoding(enc string) bool { return enc != "" && enc != "identity" }
 
 // grpcErr answers a gRPC or gRPC-Web call with a trailers-only error.
-func grpcErr(w http.ResponseWriter, r *http.Request, code int, msg string) {
+func grpcErr(w http.ResponseWriter, reqType string, code int, msg string) {
 	ct := "application/grpc+proto"
-	if strings.HasPrefix(strings.ToLower(r.Header.Get("Content-Type")), "application/grpc-web") {
+	if strings.HasPrefix(strings.ToLower(reqType), "application/grpc-web") {
 		ct = "application/grpc-web+proto"
 	}
 	h := w.Header()

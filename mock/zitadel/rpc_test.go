@@ -1,11 +1,14 @@
 package zitadel_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
+	"io"
 	"net"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -176,5 +179,64 @@ func TestRPCDecodingAndTimeouts(t *testing.T) {
 	_, err := c.GetSession(ctx, authed(&sessionpb.GetSessionRequest{SessionId: "1"}))
 	if connect.CodeOf(err) != connect.CodeDeadlineExceeded || time.Since(start) > 1500*time.Millisecond {
 		t.Fatalf("slow answer under a 200ms deadline: %v after %v", err, time.Since(start))
+	}
+}
+
+// TestRPCServerDeadline: the server holds the client's grpc-timeout or
+// connect-timeout-ms as connect-go does, answering deadline_exceeded when a
+// slow answer (an override's delay) passes it; a call within its deadline
+// is answered whole, trailers included.
+func TestRPCServerDeadline(t *testing.T) {
+	srv := start(t)
+	rule := srv.Override(t, override.Spec{Operation: "SessionService_GetSession", DelayMs: 3000})
+	cases := []struct {
+		name, ctype, header, value string
+		body                       []byte
+	}{
+		{"grpc", "application/grpc", "Grpc-Timeout", "150m", []byte{0, 0, 0, 0, 3, 0x0a, 1, '1'}},
+		{"grpc-web", "application/grpc-web+proto", "Grpc-Timeout", "150m", []byte{0, 0, 0, 0, 3, 0x0a, 1, '1'}},
+		{"connect", "application/json", "Connect-Timeout-Ms", "150", []byte(`{"sessionId":"1"}`)},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			req, _ := http.NewRequest(http.MethodPost, srv.URL+connectSv+"GetSession", bytes.NewReader(c.body))
+			req.Header.Set("Content-Type", c.ctype)
+			req.Header.Set(c.header, c.value)
+			req.Header.Set("Authorization", bearer)
+			start := time.Now()
+			resp, err := h2c().Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if time.Since(start) > 2*time.Second {
+				t.Fatalf("answered after %v, past the 150ms deadline", time.Since(start))
+			}
+			switch c.name {
+			case "connect":
+				if resp.StatusCode != http.StatusGatewayTimeout || !strings.Contains(string(body), `"deadline_exceeded"`) {
+					t.Fatalf("%d %s", resp.StatusCode, body)
+				}
+			default:
+				if resp.Header.Get("Grpc-Status") != "4" {
+					t.Fatalf("grpc-status %q, want 4 (%v)", resp.Header.Get("Grpc-Status"), resp.Header)
+				}
+			}
+		})
+	}
+	srv.Overrides().Delete(rule.ID)
+	// Within its deadline, a gRPC call is answered whole, trailers included.
+	c := sessionpbconnect.NewSessionServiceClient(h2c(), srv.URL, connect.WithGRPC())
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	res, err := c.CreateSession(ctx, authed(&sessionpb.CreateSessionRequest{}))
+	if err != nil || res.Msg.GetSessionId() == "" {
+		t.Fatalf("create under a deadline: %v", err)
+	}
+	_, err = c.GetSession(ctx, authed(&sessionpb.GetSessionRequest{SessionId: "1"}))
+	var ce *connect.Error
+	if !errors.As(err, &ce) || ce.Code() != connect.CodeNotFound || len(ce.Details()) != 1 {
+		t.Fatalf("error under a deadline: %v", err)
 	}
 }
