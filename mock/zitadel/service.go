@@ -1,6 +1,7 @@
 package zitadel
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -41,9 +42,12 @@ type service struct {
 	// max caps stored sessions (server.Deps.MaxSessions); 0: no cap.
 	max int
 
-	idMu      sync.Mutex
-	lastID    uint64
-	processed uint64 // instance-wide event sequence (ListDetails.processedSequence)
+	idMu   sync.Mutex
+	lastID uint64
+	// lastEvent is when the last session event was written: ListSessions
+	// reports it as details.timestamp (ZITADEL's projection state). Guarded
+	// by mu.
+	lastEvent time.Time
 }
 
 func newService(c clock.Clock, log *slog.Logger) *service {
@@ -58,6 +62,12 @@ func newService(c clock.Clock, log *slog.Logger) *service {
 	s.inst.Store(&instance{})
 	return s
 }
+
+// eventTime is the mock's clock as PostgreSQL stores an event's time:
+// UTC, truncated to microseconds (pgx drops the nanoseconds). Every time
+// the mock hands out goes through it, so what a client reads back, sends
+// in a query and finds in a state snapshot is the same instant.
+func eventTime(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
 
 // nextID returns a numeric, snowflake-like id ("222430354126975533").
 func (s *service) nextID() string {
@@ -159,7 +169,7 @@ func (s *service) create(ctx context.Context, in input) (*gen.CreateSessionRespo
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	now := s.clock.Now()
+	now := eventTime(s.clock.Now())
 	sess := &session{
 		ID: s.nextID(), Created: now, Changed: now, CreatorID: s.caller(ctx),
 		Metadata: map[string][]byte{}, UserAgent: userAgentFrom(in.userAgent),
@@ -174,10 +184,10 @@ func (s *service) create(ctx context.Context, in input) (*gen.CreateSessionRespo
 	sess.TokenID = newToken()
 	c.events++ // session.token.set
 	sess.Sequence += uint64(c.events)
-	s.processed += uint64(c.events)
 	if err := s.sessions.Create(ctx, sess); err != nil {
 		return nil, storeErr(err)
 	}
+	s.lastEvent = now
 	return &gen.CreateSessionResponse{
 		Details:      s.details(sess),
 		SessionId:    strPtr(sess.ID),
@@ -205,7 +215,7 @@ func (s *service) set(ctx context.Context, id string, in input) (*gen.SetSession
 		}
 		return nil, storeErr(err)
 	}
-	now := s.clock.Now()
+	now := eventTime(s.clock.Now())
 	if sess.Terminated {
 		return nil, errSessionEnded()
 	}
@@ -216,21 +226,24 @@ func (s *service) set(ctx context.Context, id string, in input) (*gen.SetSession
 	if zerr := s.apply(ctx, c, checked, in, p); zerr != nil {
 		return nil, zerr
 	}
-	token := in.token // nothing changed: ZITADEL echoes the request's token
+	// Nothing changed: ZITADEL pushes no event and mints no token, so the
+	// answer has no sessionToken and the details of the last change
+	// (internal/command/session.go updateSession).
+	var token *string
 	if c.events > 0 {
 		sess.TokenID = newToken()
 		c.events++
-		token = sess.TokenID
+		token = strPtr(sess.TokenID)
 		sess.Changed = now
 		sess.Sequence += uint64(c.events)
-		s.processed += uint64(c.events)
 		if _, err := s.sessions.Update(ctx, id, func(*session) (*session, error) { return sess, nil }); err != nil {
 			return nil, storeErr(err)
 		}
+		s.lastEvent = now
 	}
 	return &gen.SetSessionResponse{
 		Details:      s.details(sess),
-		SessionToken: strPtr(token),
+		SessionToken: token,
 		Challenges:   c.resp,
 	}, nil
 }
@@ -283,17 +296,20 @@ func (s *service) remove(ctx context.Context, id string, token *string) (*gen.De
 		return nil, errDelTokenInvalid()
 	}
 	if sess == nil {
-		// Unknown sessions terminate "successfully" with empty details.
-		return &gen.DeleteSessionResponse{Details: &gen.Details{}}, nil
+		// Unknown sessions terminate "successfully": ZITADEL renders the
+		// empty write model, which only knows its resource owner, the
+		// instance (command/session.go terminateSession).
+		return &gen.DeleteSessionResponse{Details: &gen.Details{ResourceOwner: strPtr(s.inst.Load().ID)}}, nil
 	}
 	if !sess.Terminated {
+		now := eventTime(s.clock.Now())
 		sess.Terminated = true
 		sess.Sequence++
-		sess.Changed = s.clock.Now()
-		s.processed++
+		sess.Changed = now
 		if _, err := s.sessions.Update(ctx, id, func(*session) (*session, error) { return sess, nil }); err != nil {
 			return nil, storeErr(err)
 		}
+		s.lastEvent = now
 	}
 	return &gen.DeleteSessionResponse{Details: s.details(sess)}, nil
 }
@@ -301,7 +317,6 @@ func (s *service) remove(ctx context.Context, id string, token *string) (*gen.De
 // list is ListSessions.
 func (s *service) list(ctx context.Context, req *gen.ListSessionsRequest) (*gen.ListSessionsResponse, *zerr) {
 	var offset, limit uint64
-	asc := false
 	if req != nil && req.Query != nil {
 		q := req.Query
 		if q.Offset != nil {
@@ -319,9 +334,6 @@ func (s *service) list(ctx context.Context, req *gen.ListSessionsRequest) (*gen.
 				return nil, plainErr(codeInvalidArgument, "proto: invalid value for uint32 field limit: %s", raw)
 			}
 			limit = n
-		}
-		if q.Asc != nil {
-			asc = *q.Asc
 		}
 	}
 	q := s.inst.Load().Query
@@ -355,27 +367,19 @@ func (s *service) list(ctx context.Context, req *gen.ListSessionsRequest) (*gen.
 	if err != nil {
 		return nil, storeErr(err)
 	}
-	sort.SliceStable(all, func(i, j int) bool {
-		a, b := all[i], all[j]
-		if !a.Created.Equal(b.Created) {
-			if asc {
-				return a.Created.Before(b.Created)
-			}
-			return a.Created.After(b.Created)
-		}
-		if asc {
-			return a.ID < b.ID
-		}
-		return a.ID > b.ID
-	})
+	sortSessions(all, req)
 	total := uint64(len(all))
 	s.mu.Lock()
-	processed := s.processed
+	last := s.lastEvent
 	s.mu.Unlock()
+	// ZITADEL reads the projection's state, which no longer carries a
+	// sequence (query/current_state.go prepareLatestState): processedSequence
+	// is 0 and omitted; timestamp is the last session event's time, the zero
+	// Timestamp before the instance has any.
+	ts := fmtTime(last)
 	out := &gen.ListSessionsResponse{Details: &gen.ListDetails{
-		TotalResult:       uintStr(total),
-		ProcessedSequence: uintStr(processed),
-		Timestamp:         timePtr(s.clock.Now()),
+		TotalResult: uintStr(total),
+		Timestamp:   &ts,
 	}}
 	if offset >= total {
 		return out, nil
@@ -390,6 +394,43 @@ func (s *service) list(ctx context.Context, req *gen.ListSessionsRequest) (*gen.
 	}
 	out.Sessions = &sessions
 	return out, nil
+}
+
+// sortSessions orders a ListSessions result. With sortingColumn
+// SESSION_FIELD_NAME_CREATION_DATE, ZITADEL sorts by creation date,
+// descending unless query.asc (query/search_query.go SearchRequest.toQuery);
+// equal dates (PostgreSQL leaves their order open) go by id the same way.
+// Without a sorting column ZITADEL adds no ORDER BY at all, so PostgreSQL
+// returns rows in whatever order it scans them and query.asc has no
+// effect; the mock returns them in creation order, oldest first, which is
+// what a freshly written projection table usually yields.
+func sortSessions(all []*session, req *gen.ListSessionsRequest) {
+	byDate := req != nil && req.SortingColumn != nil && *req.SortingColumn == gen.SESSIONFIELDNAMECREATIONDATE
+	asc := !byDate || (req.Query != nil && req.Query.Asc != nil && *req.Query.Asc)
+	sort.SliceStable(all, func(i, j int) bool {
+		a, b := all[i], all[j]
+		c := cmp.Or(a.Created.Compare(b.Created), cmpID(a.ID, b.ID))
+		if asc {
+			return c < 0
+		}
+		return c > 0
+	})
+}
+
+// cmpID compares numeric ids as numbers (ids are snowflake-like and grow
+// with time), anything else as text after them.
+func cmpID(a, b string) int {
+	x, errA := strconv.ParseUint(a, 10, 64)
+	y, errB := strconv.ParseUint(b, 10, 64)
+	switch {
+	case errA == nil && errB == nil:
+		return cmp.Compare(x, y)
+	case errA == nil:
+		return -1
+	case errB == nil:
+		return 1
+	}
+	return strings.Compare(a, b)
 }
 
 // filter turns one SearchQuery into a predicate.
@@ -436,7 +477,9 @@ func timeFilter(at *string, method *gen.TimestampQueryMethod, get func(*session)
 		if err != nil {
 			return nil, plainErr(codeInvalidArgument, "proto: %v", err)
 		}
-		ref = t
+		// pgx sends the parameter with microsecond precision too, so a
+		// date read back from a session matches it exactly.
+		ref = eventTime(t)
 	}
 	m := gen.TimestampQueryMethod("TIMESTAMP_QUERY_METHOD_EQUALS")
 	if method != nil {
@@ -459,12 +502,15 @@ func timeFilter(at *string, method *gen.TimestampQueryMethod, get func(*session)
 	}, nil
 }
 
+// details is what ZITADEL's session commands fill from the session's write
+// model: sequence, change date and resource owner (the instance), never a
+// creation date (command/session.go sessionWriteModelToSessionChanged,
+// object/v2 DomainToDetailsPb).
 func (s *service) details(sess *session) *gen.Details {
 	return &gen.Details{
 		Sequence:      uintStr(sess.Sequence),
 		ChangeDate:    timePtr(sess.Changed),
 		ResourceOwner: strPtr(s.inst.Load().ID),
-		CreationDate:  timePtr(sess.Created),
 	}
 }
 
