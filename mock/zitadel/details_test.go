@@ -179,3 +179,63 @@ func restore(t *testing.T, srv *mocktest.Server, doc string) {
 		t.Fatal(err)
 	}
 }
+
+// SetSession on an id that was never created: ZITADEL does not look the
+// session up, it pushes whatever the request produces onto that id. The
+// result is invisible to GetSession and ListSessions, yet a later Set sees
+// the checked user and Delete answers with its details without terminating.
+func TestSetUnknownSession(t *testing.T) {
+	for _, f := range faces {
+		t.Run(f.name, func(t *testing.T) {
+			srv := start(t)
+			srv.Clock().Freeze()
+			srv.Clock().Set(time.Date(2025, 3, 5, 21, 29, 22, 262_123_456, time.UTC))
+			at := "2025-03-05T21:29:22.262123Z"
+			ghost := "999"
+
+			steps := []struct {
+				name, rpc, members string
+				status             int
+				want               string // details, exactly; "" for an error
+				token              bool
+			}{
+				{"set nothing", "SetSession", "", 200, `{"resourceOwner":"` + instance + `"}`, false},
+				{"get", "GetSession", "", 404, "", false},
+				{"set a user", "SetSession", `"checks":{"user":{"loginName":"mini@mouse.com"}}`, 200, `{"sequence":"2","changeDate":"` + at + `","resourceOwner":"` + instance + `"}`, true},
+				{"get after", "GetSession", "", 404, "", false},
+				{"set the password of that user", "SetSession", `"checks":{"password":{"password":"Password1!"}}`, 200, `{"sequence":"4","changeDate":"` + at + `","resourceOwner":"` + instance + `"}`, true},
+				{"delete with a wrong token", "DeleteSession", `"sessionToken":"wrong"`, 403, "", false},
+				{"delete", "DeleteSession", "", 200, `{"sequence":"4","changeDate":"` + at + `","resourceOwner":"` + instance + `"}`, false},
+				{"delete again: nothing was terminated", "DeleteSession", "", 200, `{"sequence":"4","changeDate":"` + at + `","resourceOwner":"` + instance + `"}`, false},
+				{"set still works", "SetSession", `"metadata":{"k":"AQ=="}`, 200, `{"sequence":"6","changeDate":"` + at + `","resourceOwner":"` + instance + `"}`, true},
+			}
+			for _, st := range steps {
+				r := f.do(t, srv, st.rpc, ghost, st.members)
+				wantStatus(t, r, st.status)
+				if st.want == "" {
+					continue
+				}
+				details, _ := json.Marshal(r.body["details"])
+				jsonEqual(t, st.name+" details", string(details), st.want)
+				if got := has(r.body, "sessionToken"); got != st.token {
+					t.Fatalf("%s: sessionToken present %v, want %v: %s", st.name, got, st.token, r.raw)
+				}
+			}
+			r := f.do(t, srv, "ListSessions", "", "")
+			if has(r.body, "sessions") || str(r.body, "details.timestamp") != "0001-01-01T00:00:00Z" {
+				t.Fatalf("a ghost is listed or moved the projection: %s", r.raw)
+			}
+			// It survives a snapshot round trip, still invisible.
+			state := zitadelState(t, srv)
+			if !strings.Contains(state, `"ghost":true`) {
+				t.Fatalf("snapshot: %s", state)
+			}
+			restore(t, srv, state)
+			wantStatus(t, f.do(t, srv, "GetSession", ghost, ""), 404)
+			r = f.do(t, srv, "DeleteSession", ghost, "")
+			if str(r.body, "details.sequence") != "6" {
+				t.Fatalf("delete after restore: %s", r.raw)
+			}
+		})
+	}
+}

@@ -152,6 +152,9 @@ type session struct {
 	Metadata   map[string][]byte
 	Expiration time.Time // zero: never expires
 	Terminated bool      // deleted; kept so a second delete stays idempotent
+	// Ghost: SetSession events for an id that was never created (no
+	// session.added); invisible to Get and List, see service.set.
+	Ghost bool
 
 	UserID        string
 	UserOrgID     string

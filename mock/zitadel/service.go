@@ -209,11 +209,17 @@ func (s *service) set(ctx context.Context, id string, in input) (*gen.SetSession
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	sess, err := s.sessions.Get(ctx, id)
-	if err != nil {
-		if errors.Is(err, state.ErrNotFound) {
-			return nil, errSessionNotFound()
-		}
+	ghost := errors.Is(err, state.ErrNotFound)
+	if err != nil && !ghost {
 		return nil, storeErr(err)
+	}
+	if ghost {
+		// ZITADEL's command side never asks whether the session exists: it
+		// runs the checks against an empty write model and pushes what they
+		// produce (command/session.go UpdateSession). The events land on an
+		// aggregate the sessions projection has no row for, so GetSession
+		// and ListSessions never see it; only a later Set or Delete does.
+		sess = &session{ID: id, Ghost: true, Metadata: map[string][]byte{}}
 	}
 	now := eventTime(s.clock.Now())
 	if sess.Terminated {
@@ -236,10 +242,20 @@ func (s *service) set(ctx context.Context, id string, in input) (*gen.SetSession
 		token = strPtr(sess.TokenID)
 		sess.Changed = now
 		sess.Sequence += uint64(c.events)
-		if _, err := s.sessions.Update(ctx, id, func(*session) (*session, error) { return sess, nil }); err != nil {
+		if ghost {
+			if zerr := s.makeRoom(ctx); zerr != nil {
+				return nil, zerr
+			}
+			err = s.sessions.Create(ctx, sess)
+		} else {
+			_, err = s.sessions.Update(ctx, id, func(*session) (*session, error) { return sess, nil })
+		}
+		if err != nil {
 			return nil, storeErr(err)
 		}
-		s.lastEvent = now
+		if !sess.Ghost {
+			s.lastEvent = now // the projection handles only real sessions' events
+		}
 	}
 	return &gen.SetSessionResponse{
 		Details:      s.details(sess),
@@ -248,14 +264,15 @@ func (s *service) set(ctx context.Context, id string, in input) (*gen.SetSession
 	}, nil
 }
 
-// makeRoom enforces the mock's session cap before a create: terminated
-// sessions (kept only so a second delete answers with details) go first;
+// makeRoom enforces the mock's session cap before a create: terminated and
+// ghost sessions (kept only so a later delete or set answers as ZITADEL
+// does) go first;
 // past that, the create fails with resource_exhausted. s.mu must be held.
 func (s *service) makeRoom(ctx context.Context) *zerr {
 	if s.max <= 0 || s.sessions.Len() < s.max {
 		return nil
 	}
-	ended, err := s.sessions.List(ctx, func(x *session) bool { return x.Terminated })
+	ended, err := s.sessions.List(ctx, func(x *session) bool { return x.Terminated || x.Ghost })
 	if err != nil {
 		return storeErr(err)
 	}
@@ -271,7 +288,7 @@ func (s *service) makeRoom(ctx context.Context) *zerr {
 // get is GetSession.
 func (s *service) get(ctx context.Context, id string, token *string) (*gen.GetSessionResponse, *zerr) {
 	sess, err := s.sessions.Get(ctx, id)
-	if err != nil || sess.Terminated {
+	if err != nil || sess.Terminated || sess.Ghost {
 		if err == nil || errors.Is(err, state.ErrNotFound) {
 			return nil, errSessionNotFound()
 		}
@@ -301,7 +318,9 @@ func (s *service) remove(ctx context.Context, id string, token *string) (*gen.De
 		// instance (command/session.go terminateSession).
 		return &gen.DeleteSessionResponse{Details: &gen.Details{ResourceOwner: strPtr(s.inst.Load().ID)}}, nil
 	}
-	if !sess.Terminated {
+	// A ghost (events without session.added) is not active: ZITADEL answers
+	// with its write model's details and pushes nothing.
+	if !sess.Terminated && !sess.Ghost {
 		now := eventTime(s.clock.Now())
 		sess.Terminated = true
 		sess.Sequence++
@@ -354,7 +373,7 @@ func (s *service) list(ctx context.Context, req *gen.ListSessionsRequest) (*gen.
 		}
 	}
 	all, err := s.sessions.List(ctx, func(x *session) bool {
-		if x.Terminated {
+		if x.Terminated || x.Ghost {
 			return false
 		}
 		for _, f := range filters {

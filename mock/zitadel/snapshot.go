@@ -43,6 +43,7 @@ type storedSession struct {
 	CreatorID      string            `json:"creatorId,omitempty"`
 	ExpirationDate *time.Time        `json:"expirationDate,omitempty"`
 	Terminated     bool              `json:"terminated,omitempty"`
+	Ghost          bool              `json:"ghost,omitempty"`
 	UserAgent      *storedUserAgent  `json:"userAgent,omitempty"`
 	Metadata       map[string][]byte `json:"metadata,omitempty"`
 	Factors        *storedFactors    `json:"factors,omitempty"`
@@ -164,7 +165,7 @@ func (v *Vendor) RestoreState(ctx context.Context, raw json.RawMessage) error {
 	// The last session event is the latest change among the sessions.
 	var last time.Time
 	for _, x := range sessions {
-		if x.Changed.After(last) {
+		if !x.Ghost && x.Changed.After(last) {
 			last = x.Changed
 		}
 	}
@@ -234,6 +235,7 @@ func toStored(x *session) storedSession {
 		Token:        x.TokenID,
 		CreatorID:    x.CreatorID,
 		Terminated:   x.Terminated,
+		Ghost:        x.Ghost,
 	}
 	if !x.Expiration.IsZero() {
 		e := x.Expiration.UTC()
@@ -315,7 +317,7 @@ func fromStored(doc stateDoc) ([]*session, uint64, error) {
 		}
 		x := &session{
 			ID: st.ID, Created: eventTime(st.CreationDate), Changed: eventTime(st.ChangeDate), Sequence: seq,
-			TokenID: st.Token, CreatorID: st.CreatorID, Terminated: st.Terminated,
+			TokenID: st.Token, CreatorID: st.CreatorID, Terminated: st.Terminated, Ghost: st.Ghost,
 			Metadata: map[string][]byte{},
 		}
 		if st.ExpirationDate != nil {
