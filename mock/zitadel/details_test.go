@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -238,4 +239,23 @@ func TestSetUnknownSession(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A client may set a ghost at an id the generator would hand out later;
+// creating then skips it instead of failing.
+func TestCreateSkipsGhostID(t *testing.T) {
+	srv := start(t)
+	srv.Clock().Freeze()
+	id, _ := createMini(t, srv, "")
+	n, err := strconv.ParseUint(id, 10, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := strconv.FormatUint(n+1, 10)
+	wantStatus(t, call(t, srv, http.MethodPatch, "/v2/sessions/"+next, `{"metadata":{"k":"AQ=="}}`), http.StatusOK)
+	created, _ := createMini(t, srv, "")
+	if created == next || created == id {
+		t.Fatalf("new session %s reuses an id (%s, %s)", created, id, next)
+	}
+	wantStatus(t, call(t, srv, http.MethodGet, "/v2/sessions/"+created, ""), http.StatusOK)
 }

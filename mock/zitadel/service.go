@@ -170,8 +170,15 @@ func (s *service) create(ctx context.Context, in input) (*gen.CreateSessionRespo
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := eventTime(s.clock.Now())
+	id := s.nextID()
+	for {
+		if _, err := s.sessions.Get(ctx, id); err != nil {
+			break
+		}
+		id = s.nextID() // a SetSession ghost took it (see set)
+	}
 	sess := &session{
-		ID: s.nextID(), Created: now, Changed: now, CreatorID: s.caller(ctx),
+		ID: id, Created: now, Changed: now, CreatorID: s.caller(ctx),
 		Metadata: map[string][]byte{}, UserAgent: userAgentFrom(in.userAgent),
 	}
 	c := &change{s: sess, now: now, events: 1} // session.added

@@ -305,7 +305,8 @@ func fromStored(doc stateDoc) ([]*session, uint64, error) {
 			return nil, 0, fmt.Errorf("%s/id: session %s appears twice", where, st.ID)
 		}
 		ids[st.ID] = true
-		if n, err := strconv.ParseUint(st.ID, 10, 64); err == nil {
+		// A ghost's id came from a client, not from the generator.
+		if n, err := strconv.ParseUint(st.ID, 10, 64); err == nil && !st.Ghost {
 			lastID = max(lastID, n)
 		}
 		seq, err := strconv.ParseUint(st.Sequence, 10, 64)
