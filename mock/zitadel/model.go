@@ -222,9 +222,11 @@ func (s *session) Clone() *session {
 	return &c
 }
 
-// expired reports whether the session's lifetime is over at now.
+// expired reports whether the session's lifetime is over at now: strictly
+// after the expiration, as command/session_model.go CheckNotInvalidated
+// compares.
 func (s *session) expired(now time.Time) bool {
-	return !s.Expiration.IsZero() && !now.Before(s.Expiration)
+	return !s.Expiration.IsZero() && s.Expiration.Before(now)
 }
 
 // cloneMap copies a string map (nil stays nil).

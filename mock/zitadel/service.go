@@ -408,6 +408,9 @@ func (s *service) list(ctx context.Context, req *gen.ListSessionsRequest) (*gen.
 		Timestamp:   &ts,
 	}}
 	if offset >= total {
+		// The total is COUNT(*) OVER () read from the returned rows
+		// (query/session.go prepareSessionsQuery): no rows, no total.
+		out.Details.TotalResult = nil
 		return out, nil
 	}
 	page := all[offset:]
