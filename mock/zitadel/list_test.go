@@ -109,3 +109,19 @@ func TestListSessions(t *testing.T) {
 		t.Fatalf("after delete: %s", r.raw)
 	}
 }
+
+// userIdQuery compares user_id = id in SQL; a session without a checked
+// user holds NULL there, so an empty id finds nothing, not the anonymous
+// sessions.
+func TestListEmptyUserID(t *testing.T) {
+	srv := start(t)
+	wantStatus(t, call(t, srv, http.MethodPost, "/v2/sessions", `{}`), http.StatusCreated)
+	createMini(t, srv, "")
+	for _, q := range []string{`{"userIdQuery":{}}`, `{"userIdQuery":{"id":""}}`} {
+		r := call(t, srv, http.MethodPost, "/v2/sessions/search", `{"queries":[`+q+`]}`)
+		wantStatus(t, r, http.StatusOK)
+		if has(r.body, "sessions") || has(r.body, "details.totalResult") {
+			t.Fatalf("%s: %s", q, r.raw)
+		}
+	}
+}

@@ -473,7 +473,9 @@ func (s *service) filter(ctx context.Context, q gen.SearchQuery) (func(*session)
 		return func(x *session) bool { return slices.Contains(ids, x.ID) }, nil
 	case q.UserIdQuery != nil:
 		id := deref(q.UserIdQuery.Id)
-		return func(x *session) bool { return x.UserID == id }, nil
+		// SQL user_id = '': sessions without a checked user hold NULL there,
+		// so an empty id matches nothing.
+		return func(x *session) bool { return id != "" && x.UserID == id }, nil
 	case q.CreationDateQuery != nil:
 		return timeFilter(q.CreationDateQuery.CreationDate, q.CreationDateQuery.Method, func(x *session) time.Time { return x.Created })
 	case q.ExpirationDateQuery != nil:
