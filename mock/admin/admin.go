@@ -15,6 +15,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	gen "github.com/idpmock/idpmock/gen/admin"
+	"github.com/idpmock/idpmock/mock/dashboard"
 	"github.com/idpmock/idpmock/mock/journal"
 	"github.com/idpmock/idpmock/mock/problem"
 	"github.com/idpmock/idpmock/mock/validate"
@@ -37,6 +38,7 @@ type Options struct {
 func Register(e *echo.Echo, b Backend, opts Options) error {
 	r := router{e: e, mw: []echo.MiddlewareFunc{guard(opts.Token), validating(adminValidator)}}
 	gen.RegisterHandlers(r, gen.NewStrictHandler(&handler{b: b}, []gen.StrictMiddlewareFunc{withAccept}))
+	dashboard.Register(e)
 	return nil
 }
 

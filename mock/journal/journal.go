@@ -152,6 +152,17 @@ func (j *Journal) Seq() int64 {
 	return j.seq
 }
 
+// Wake ends every Wait now, as if an entry had been added (a server
+// shutting down does not wait for long polls).
+func (j *Journal) Wake() {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.added != nil {
+		close(j.added)
+		j.added = nil
+	}
+}
+
 // Wait blocks until an entry numbered above since exists or ctx ends, and
 // reports whether one does.
 func (j *Journal) Wait(ctx context.Context, since int64) bool {

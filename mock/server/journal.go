@@ -77,7 +77,7 @@ func (s *Server) journalRequests(next echo.HandlerFunc) echo.HandlerFunc {
 				e.Nearest = invalidNearest(e.Vendor, e.Operation, req.Method, c.Path(), e.Problem)
 			}
 			if e.Status != 0 {
-				e.SetResponse(c.Response().Header().Clone(), tee.body, s.redact)
+				e.SetResponse(c.Response().Header().Clone(), tee.body, s.redactResp)
 			}
 			s.journal.Add(e)
 		}

@@ -152,19 +152,20 @@ const OverridesFileName = "overrides.json"
 
 // Server is a running (or ready to run) mock.
 type Server struct {
-	cfg       Config
-	echo      *echo.Echo
-	clock     *clock.Controlled
-	owners    []ownerPrefix // longest prefix first
-	vendor    map[string]*mounted
-	names     []string // vendor names, sorted
-	ops       map[string]opRef
-	ready     atomic.Bool
-	journal   *journal.Journal // nil when off
-	redact    *journal.Redactor
-	overrides *override.Set
-	reloadMu  sync.Mutex
-	persist   *persister // nil without PersistFile
+	cfg        Config
+	echo       *echo.Echo
+	clock      *clock.Controlled
+	owners     []ownerPrefix // longest prefix first
+	vendor     map[string]*mounted
+	names      []string // vendor names, sorted
+	ops        map[string]opRef
+	ready      atomic.Bool
+	journal    *journal.Journal // nil when off
+	redact     *journal.Redactor
+	redactResp *journal.Redactor
+	overrides  *override.Set
+	reloadMu   sync.Mutex
+	persist    *persister // nil without PersistFile
 }
 
 // opRef locates an operation by its operationId.
@@ -190,6 +191,7 @@ func New(ctx context.Context, cfg Config, factories ...VendorFactory) (*Server, 
 	}
 	if !cfg.KeepSecrets {
 		s.redact = journal.DefaultRedactor
+		s.redactResp = s.redact.ForResponses()
 		// Every log line, the vendors' included, goes through the redactor.
 		cfg.Log = slog.New(redactHandler{inner: cfg.Log.Handler(), r: s.redact})
 		s.cfg.Log = cfg.Log
@@ -408,6 +410,10 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, ready func(addr net
 		MaxHeaderBytes:    1 << 20,
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 		ErrorLog:          slog.NewLogLogger(s.cfg.Log.Handler(), slog.LevelWarn),
+	}
+	if s.journal != nil {
+		// Long polls of the journal (the dashboard) answer at once.
+		hs.RegisterOnShutdown(s.journal.Wake)
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
