@@ -174,7 +174,7 @@ func TestBrowserDashboard(t *testing.T) {
 	rows := fromPage[[]string](t, ctx, "read rows", rowsText)
 	want := []struct{ has []string }{
 		{[]string{"GET", "/v2/sessions/" + login.ID + "/", fmt.Sprint(login.Near)}},
-		{[]string{"POST", "/v2/sessions", "SessionService_CreateSession", "400"}},
+		{[]string{"POST", "/v2/sessions", "✗ checks.user.loginName: value must be a string", "400"}},
 		{[]string{"GET", "/v1/environments/" + pingEnv, "readSession", "200"}},
 		{[]string{"GET", "/v2/sessions/" + login.ID, "SessionService_GetSession", "200"}},
 		{[]string{"POST", "/v2/sessions", "SessionService_CreateSession", "201"}},
@@ -189,30 +189,42 @@ func TestBrowserDashboard(t *testing.T) {
 			}
 		}
 	}
+	// Rows are laid out one under the other (the page's CSP refuses inline
+	// style attributes; positions must be set through the CSSOM).
+	if tops := fromPage[[]float64](t, ctx, "row positions", `[...document.querySelectorAll('#spacer .row')].map(r => r.getBoundingClientRect().top)`); len(tops) != 5 || tops[0] == tops[1] {
+		t.Errorf("rows at %v: stacked", tops)
+	}
+	// The filters narrow the list: by status class, by text.
+	run(t, ctx, "filter 4xx", js(`(s => { s.value = '4'; s.dispatchEvent(new Event('change')) })(document.querySelector('#f-status'))`))
+	if n := fromPage[int](t, ctx, "4xx rows", `document.querySelectorAll('#spacer .row').length`); n != 2 {
+		t.Errorf("4xx filter: %d rows, want 2", n)
+	}
+	run(t, ctx, "filter off", js(`(s => { s.value = ''; s.dispatchEvent(new Event('change')) })(document.querySelector('#f-status'))`))
 	// The invalid request stands out and names its field; its details show
 	// the vendor's error and redacted secrets.
 	invalid := fromPage[int](t, ctx, "invalid rows", `document.querySelectorAll('#spacer .row.invalid').length`)
 	if invalid < 1 {
 		t.Errorf("no row marked invalid")
 	}
+	// The login's own details: the password is redacted in the request body.
+	run(t, ctx, "open the login",
+		js(`document.querySelector('#spacer .row[data-seq="1"]').click()`),
+		until(`!document.querySelector('#detail').hidden`),
+		js(`document.querySelectorAll('#detail details').forEach(d => d.open = true)`),
+	)
+	detail := get(t, ctx, "details", chromedp.Text(chromedp.CSS("#detail")))
+	if strings.Contains(detail, "Password1!") || !strings.Contains(detail, "Bearer [REDACTED]") || !strings.Contains(detail, "sessionId") {
+		t.Errorf("login details (password must be redacted, response shown):\n%s", detail)
+	}
 	run(t, ctx, "open the invalid request",
 		js(`document.querySelector('#spacer .row.invalid .op.bad').click()`),
 		chromedp.WaitVisible(chromedp.CSS("#detail .problem")),
 	)
-	detail := get(t, ctx, "details", chromedp.Text(chromedp.CSS("#detail")))
-	for _, s := range []string{"Validation failed", "loginName", "Bearer [REDACTED]", "Response", `"code": 3`} {
+	detail = get(t, ctx, "details", chromedp.Text(chromedp.CSS("#detail")))
+	for _, s := range []string{"Validation failed", "checks.user.loginName", "Response", `"code": 3`} {
 		if !strings.Contains(strings.ToLower(detail), strings.ToLower(s)) {
 			t.Errorf("details lack %q:\n%s", s, detail)
 		}
-	}
-	// The login's own details: the password is redacted in the request body.
-	run(t, ctx, "open the login",
-		js(`document.querySelector('#spacer .row[data-seq="1"]').click()`),
-		until(`!document.querySelector('#detail .problem')`),
-	)
-	detail = get(t, ctx, "details", chromedp.Text(chromedp.CSS("#detail")))
-	if strings.Contains(detail, "Password1!") || !strings.Contains(detail, "[REDACTED]") || !strings.Contains(detail, "sessionId") {
-		t.Errorf("login details (password must be redacted, response shown):\n%s", detail)
 	}
 	screenshot(t, ctx, out, "traffic.png")
 
@@ -291,8 +303,10 @@ func TestBrowserDashboard(t *testing.T) {
 	// Narrow and dark: the same page still works.
 	run(t, ctx, "narrow dark",
 		chromedp.EmulateViewport(420, 860),
-		js(`localStorage.setItem('idpmock.theme','dark')`),
 		chromedp.Navigate(srv.URL+"/__mock/ui/#traffic"),
+		chromedp.Click(chromedp.CSS("#theme")), // auto → light
+		chromedp.Click(chromedp.CSS("#theme")), // → dark
+		until(`document.documentElement.dataset.theme === 'dark' && getComputedStyle(document.body).backgroundColor !== 'rgb(246, 247, 249)'`),
 		until(`document.querySelectorAll('#spacer .row').length >= 5`),
 		js(`document.querySelector('#spacer .row.invalid .op.bad').click()`),
 		chromedp.WaitVisible(chromedp.CSS("#detail .problem")),

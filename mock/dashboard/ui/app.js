@@ -15,9 +15,10 @@ const el = (tag, attrs = {}, ...kids) => {
     if (k === "class") n.className = v;
     else if (k === "text") n.textContent = v;
     else if (k.startsWith("on")) n.addEventListener(k.slice(2), v);
+    else if (k === "style") Object.assign(n.style, v); // an object: the CSP refuses style attributes
     else n.setAttribute(k, v === true ? "" : v);
   }
-  for (const c of kids.flat()) if (c != null) n.append(c.nodeType ? c : String(c));
+  for (const c of kids.flat(Infinity)) if (c != null && c !== false) n.append(c.nodeType ? c : String(c));
   return n;
 };
 
@@ -193,14 +194,21 @@ function addEntries(entries) {
 const cells = (e) => {
   let op = e.operation || "";
   let opClass = "op";
-  if (!e.valid && e.problem) { op = `✗ ${e.operation || ""} ${problemField(e) ? "· " + problemField(e) : ""}`; opClass += " bad"; }
+  let title = op;
+  if (!e.valid && e.problem) {
+    // The offending field first: that is what the reader came for.
+    const is = (e.problem.issues || [])[0];
+    op = "✗ " + (is ? `${is.field || is.in}: ${is.message.replace((is.field || "") + ": ", "")}` : e.problem.message);
+    title = `${e.operation || "no operation"}: ${e.problem.message}`;
+    opClass += " bad";
+  }
   else if (!e.operation) { op = e.nearest && e.nearest.operation ? `≈ ${e.nearest.operation}?` : "no operation"; opClass += " near"; }
   return [
     el("span", { class: "t", text: timeOf(e.at) }),
     el("span", { class: "face", text: face(e) }),
     el("span", { class: "m", text: e.method }),
     el("span", { class: "p", text: e.path + (e.query ? "?" + e.query : ""), title: e.path }),
-    el("span", { class: opClass, text: op }),
+    el("span", { class: opClass, text: op, title }),
     el("span", { class: "st " + statusClass(e), text: e.status === 0 ? "drop" : e.status }),
     el("span", { class: "d", text: e.durationMs != null ? e.durationMs.toFixed(1) : "" }),
   ];
@@ -224,7 +232,7 @@ function renderList(force) {
     const sel = e.seq === traffic.selected;
     rows.push(el("div", {
       class: "row" + (e.valid ? "" : " invalid") + (sel ? " sel" : ""), role: "option", "aria-selected": sel ? "true" : "false",
-      id: "e" + e.seq, "data-seq": e.seq, style: `transform:translateY(${i * ROW}px)`,
+      id: "e" + e.seq, "data-seq": e.seq, style: { transform: `translateY(${i * ROW}px)` },
     }, cells(e)));
   }
   $("#spacer").replaceChildren(...rows);
@@ -273,6 +281,16 @@ function highlight(text) {
   return out;
 }
 
+// vendorError sums up the error document the client got back.
+function vendorError(e) {
+  const b = e.responseBody;
+  if (!b || typeof b !== "object") return el("p", { class: "muted small", text: "The client got the vendor's own error (see Response)." });
+  const code = b.code ?? b.error ?? "";
+  const msg = b.message ?? b.error_description ?? "";
+  return el("p", { class: "small" }, "The client got ", el("strong", { text: `${e.status}` }), " with the vendor's error ",
+    el("code", { text: [code, msg].filter((x) => x !== "").join(" · ") }), ".");
+}
+
 function showDetail(e) {
   const box = $("#detail");
   if (!e) { box.hidden = true; return; }
@@ -295,9 +313,9 @@ function showDetail(e) {
       el("p", { text: e.problem.message }),
       e.problem.issues ? el("ul", {}, e.problem.issues.map((i) =>
         el("li", {}, el("code", { text: i.field || i.in }), i.rule ? ` (${i.rule})` : "", ": " + i.message))) : null,
-      el("p", { class: "muted small", text: "The client got the vendor's own error, shown under Response." })));
+      vendorError(e)));
   }
-  if (e.nearest) {
+  if (e.nearest && !e.operation) {
     const n = e.nearest;
     parts.push(el("section", { class: "nearest" },
       el("h3", { text: e.operation ? "Closest operation" : "No operation matched; the closest is" }),
@@ -307,15 +325,15 @@ function showDetail(e) {
   parts.push(
     el("h3", { text: "Request" }),
     e.query ? el("p", {}, el("code", { text: "?" + e.query })) : null,
-    el("details", { open: true }, el("summary", { text: "Headers" }), headerTable(e.headers)),
+    el("details", {}, el("summary", { text: `Headers (${Object.keys(e.headers || {}).length})` }), headerTable(e.headers)),
     el("details", { open: true }, el("summary", { text: "Body" }), bodyBlock(e.body)),
     el("h3", { text: "Response" }),
     e.responseHeaders ? [
-      el("details", {}, el("summary", { text: "Headers" }), headerTable(e.responseHeaders)),
+      el("details", {}, el("summary", { text: `Headers (${Object.keys(e.responseHeaders).length})` }), headerTable(e.responseHeaders)),
       el("details", { open: true }, el("summary", { text: "Body" }), bodyBlock(e.responseBody)),
     ] : el("p", { class: "muted", text: e.status === 0 ? "The connection was closed without an answer." : "Not recorded." }),
   );
-  box.replaceChildren(...parts.flat());
+  box.replaceChildren(...parts.flat(Infinity).filter((p) => p != null));
   box.hidden = false;
 }
 
@@ -434,10 +452,10 @@ async function loadOperations() {
   const doc = await api("GET", "/operations");
   traffic.ops = doc.operations;
   const vendors = [...new Set(doc.operations.map((o) => o.vendor))];
-  $("#f-vendor").replaceChildren(el("option", { value: "", text: "all" }), vendors.map((v) => el("option", { value: v, text: v })));
+  $("#f-vendor").replaceChildren(el("option", { value: "", text: "all" }), ...vendors.map((v) => el("option", { value: v, text: v })));
   const groups = vendors.map((v) => el("optgroup", { label: v },
     doc.operations.filter((o) => o.vendor === v).map((o) => el("option", { value: o.operation, "data-vendor": v, text: o.operation }))));
-  $("#f-op").replaceChildren(el("option", { value: "", text: "all" }), groups.map((g) => g.cloneNode(true)));
+  $("#f-op").replaceChildren(el("option", { value: "", text: "all" }), ...groups.map((g) => g.cloneNode(true)));
   $("#o-op").replaceChildren(...groups);
   await fillStatuses();
   renderSpecs(vendors);
@@ -620,7 +638,7 @@ async function loadSessions() {
   const parts = [];
   for (const [vendor, doc] of Object.entries(st.vendors || {}).sort()) {
     const view = sessionViews[vendor];
-    parts.push(el("h2", { class: "vendor", text: vendor }));
+    parts.push(el("h2", { class: "vendor", text: vendorName(vendor) }));
     if (!view || !doc) { parts.push(el("pre", { class: "code", text: pretty(doc) })); continue; }
     const rows = view(doc);
     if (!rows.length) { parts.push(el("p", { class: "muted", text: "No sessions." })); continue; }
@@ -665,6 +683,8 @@ async function deleteSession(vendor, id) {
   } catch (e) { failed("Delete session")(e); }
 }
 
+const vendorName = (v) => ({ pingone: "PingOne", zitadel: "ZITADEL", admin: "idpmock admin API" })[v] || v;
+
 // ---------- specs view ----------
 
 async function renderSpecs(vendors) {
@@ -683,7 +703,7 @@ async function renderSpecs(vendors) {
     }
     cards.push(el("section", { class: "card wide spec", "data-vendor": v },
       el("div", { class: "bar" },
-        el("h2", {}, v, " ", el("span", { class: "muted small", text: `${spec.info.title} · version ${spec.info.version}` })),
+        el("h2", {}, vendorName(v), " ", el("span", { class: "muted small", text: `${spec.info.title} · version ${spec.info.version}` })),
         el("div", { class: "btns" },
           el("button", { type: "button", onclick: () => openSpec(v, "yaml") }, "YAML"),
           el("button", { type: "button", onclick: () => openSpec(v, "json") }, "JSON"),
