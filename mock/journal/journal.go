@@ -240,7 +240,7 @@ func (q Query) Match(e Entry) bool {
 		e = e.resolved()
 	}
 	switch {
-	case e.Seq <= q.Since,
+	case q.Since > 0 && e.Seq <= q.Since,
 		q.Operation != "" && e.Operation != q.Operation,
 		q.Vendor != "" && e.Vendor != q.Vendor,
 		q.Method != "" && !strings.EqualFold(e.Method, q.Method),
