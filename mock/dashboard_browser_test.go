@@ -113,7 +113,7 @@ func waitJS(t *testing.T, ctx context.Context, what, expr string) {
 
 func screenshot(t *testing.T, ctx context.Context, dir, name string) {
 	t.Helper()
-	run(t, ctx, "settle", chromedp.Sleep(300*time.Millisecond))
+	run(t, ctx, "settle", js(`document.querySelector('#toast').className = 'toast'`), chromedp.Sleep(300*time.Millisecond))
 	png := get(t, ctx, "screenshot "+name, chromedp.CaptureScreenshot())
 	if err := os.WriteFile(filepath.Join(dir, name), png, 0o644); err != nil {
 		t.Fatal(err)
@@ -174,7 +174,7 @@ func TestBrowserDashboard(t *testing.T) {
 	rows := fromPage[[]string](t, ctx, "read rows", rowsText)
 	want := []struct{ has []string }{
 		{[]string{"GET", "/v2/sessions/" + login.ID + "/", fmt.Sprint(login.Near)}},
-		{[]string{"POST", "/v2/sessions", "✗ checks.user.loginName: value must be a string", "400"}},
+		{[]string{"POST", "/v2/sessions", "✗ checks.user.loginName (type)", "400"}},
 		{[]string{"GET", "/v1/environments/" + pingEnv, "readSession", "200"}},
 		{[]string{"GET", "/v2/sessions/" + login.ID, "SessionService_GetSession", "200"}},
 		{[]string{"POST", "/v2/sessions", "SessionService_CreateSession", "201"}},
@@ -290,6 +290,17 @@ func TestBrowserDashboard(t *testing.T) {
 	}
 	screenshot(t, ctx, out, "sessions.png")
 
+	// Deleting a session from the page removes it from the mock.
+	pingRow := fmt.Sprintf(`table[data-vendor="pingone"] tr[data-session=%q]`, pingSession)
+	run(t, ctx, "delete a session",
+		chromedp.WaitVisible(chromedp.CSS(pingRow)),
+		js(fmt.Sprintf(`document.querySelector('%s button').click()`, pingRow)),
+		until(fmt.Sprintf(`!document.querySelector('%s') && !!document.querySelector('%s')`, pingRow, sessionRow)),
+	)
+	if r := do(t, srv, "GET", "/v1/environments/"+pingEnv+"/sessions/"+pingSession, ""); r.status != 404 {
+		t.Errorf("deleted session still read: %d", r.status)
+	}
+
 	run(t, ctx, "specs",
 		chromedp.Navigate(srv.URL+"/__mock/ui/#specs"),
 		chromedp.WaitVisible(chromedp.CSS(`.spec[data-vendor="admin"]`)),
@@ -299,6 +310,31 @@ func TestBrowserDashboard(t *testing.T) {
 		t.Errorf("zitadel spec lists %d operations", specRows)
 	}
 	screenshot(t, ctx, out, "specs.png")
+
+	// More traffic, the Connect face included, for the picture in the docs.
+	fromPage[int](t, ctx, "connect calls", `(async () => {
+		const h = {"Authorization": "Bearer test-token", "Content-Type": "application/json"};
+		await fetch("/zitadel.session.v2.SessionService/ListSessions", {method: "POST", headers: h, body: "{}"});
+		await fetch("/zitadel.session.v2.SessionService/GetSession", {method: "POST", headers: h, body: JSON.stringify({sessionId: "nope"})});
+		await fetch("/v2/sessions/search", {method: "POST", headers: h, body: "{}"});
+		return 0;
+	})()`)
+	run(t, ctx, "traffic for the docs",
+		chromedp.Navigate(srv.URL+"/__mock/ui/#traffic"),
+		until(`[...document.querySelectorAll('#spacer .row .face')].some(f => f.textContent === 'connect')`),
+		js(`document.querySelector('#spacer .row.invalid .op.bad').click()`),
+		chromedp.WaitVisible(chromedp.CSS("#detail .problem")),
+	)
+	screenshot(t, ctx, out, "traffic-more.png")
+	if os.Getenv("IDPMOCK_UPDATE_DOCS") != "" {
+		raw, err := os.ReadFile(filepath.Join(out, "traffic-more.png"))
+		if err == nil {
+			err = os.WriteFile(filepath.Join("..", "docs", "img", "dashboard-traffic.png"), raw, 0o644)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
 
 	// Narrow and dark: the same page still works.
 	run(t, ctx, "narrow dark",

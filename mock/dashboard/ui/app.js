@@ -198,7 +198,7 @@ const cells = (e) => {
   if (!e.valid && e.problem) {
     // The offending field first: that is what the reader came for.
     const is = (e.problem.issues || [])[0];
-    op = "✗ " + (is ? `${is.field || is.in}: ${is.message.replace((is.field || "") + ": ", "")}` : e.problem.message);
+    op = "✗ " + (is ? `${is.field || is.in}${is.rule ? ` (${is.rule})` : ""}` : e.problem.message);
     title = `${e.operation || "no operation"}: ${e.problem.message}`;
     opClass += " bad";
   }
@@ -552,7 +552,8 @@ async function addOverride(ev) {
   }
   try {
     const o = await api("POST", "/overrides", spec);
-    msg.textContent = `Override ${o.id} added: the next ${o.times ? (o.times === 1 ? "call" : o.times + " calls") : "calls"} to ${o.operation} get ${o.status || o.fault || "a delay"}.`;
+    const who = o.times === 1 ? "the next call" : o.times ? `the next ${o.times} calls` : "every call";
+    msg.textContent = `Override ${o.id} added: ${who} to ${o.operation} ${o.times === 1 ? "gets" : "get"} ${o.status || o.fault || "a delay"}.`;
     msg.className = "msg ok";
     loadOverrides();
   } catch (e) {
@@ -660,13 +661,29 @@ async function loadSessions() {
             el("td", { text: r.details.filter(Boolean).join(" · ") }),
             el("td", { text: dateTime(r.created) }), el("td", { text: dateTime(r.active) }),
             el("td", { text: r.expires == null ? "never" : dateTime(new Date(r.expires).toISOString()) }),
-            el("td", {}, el("span", { class: "pill " + state, text: state === "active" ? (left == null ? "no expiry" : span(left)) : state })),
+            el("td", {}, el("span", { class: "pill " + state, "data-expires": state === "active" && r.expires != null ? r.expires : null,
+              text: state === "active" ? (left == null ? "no expiry" : span(left)) : state })),
             el("td", {}, el("button", { type: "button", class: "ghost small", "aria-label": `Delete session ${r.id}`, onclick: () => deleteSession(vendor, r.id) }, "Delete")));
         })))));
     }
   }
   for (const v of st.unsupported || []) parts.push(el("h2", { class: "vendor", text: v }), el("p", { class: "muted", text: "This vendor cannot show its state." }));
   box.replaceChildren(...parts);
+}
+
+// tickSessions counts the time left down against the mock clock; a
+// session that runs out shows as expired (the vendor expires it lazily).
+function tickSessions() {
+  if ($("#view-sessions").hidden) return;
+  const now = mockNow();
+  for (const p of document.querySelectorAll("#sessions .pill[data-expires]")) {
+    const left = Number(p.dataset.expires) - now;
+    if (left > 0) { p.textContent = span(left); continue; }
+    p.textContent = "expired";
+    p.className = "pill expired";
+    delete p.dataset.expires;
+    p.closest("tr").className = "state-expired";
+  }
 }
 
 // deleteSession drops one session through the state document: the same
@@ -772,7 +789,7 @@ function start() {
       toast("Mock reset");
     } catch (e) { failed("Reset")(e); }
   });
-  setInterval(showClock, 1000);
+  setInterval(() => { showClock(); tickSessions(); }, 1000);
   route();
   // The token (if any) is asked by the first call; the rest wait for it.
   loadClock().then(() => { loadOperations().catch(failed("Operations")); poll(); }, (e) => { failed("Clock")(e); poll(); });
