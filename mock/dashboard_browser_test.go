@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"github.com/idpmock/idpmock/mock/journal"
 	"github.com/idpmock/idpmock/mock/mocktest"
@@ -200,6 +201,17 @@ func TestBrowserDashboard(t *testing.T) {
 		t.Errorf("4xx filter: %d rows, want 2", n)
 	}
 	run(t, ctx, "filter off", js(`(s => { s.value = ''; s.dispatchEvent(new Event('change')) })(document.querySelector('#f-status'))`))
+	// Keyboard: the focused list moves its selection with the arrows and
+	// shows the selected request; Escape closes it.
+	run(t, ctx, "keyboard",
+		chromedp.Focus(chromedp.CSS("#list")),
+		chromedp.KeyEvent(kb.ArrowDown),
+		until(`!document.querySelector('#detail').hidden && document.querySelector('#list').getAttribute('aria-activedescendant') === 'e5'`),
+		chromedp.KeyEvent(kb.ArrowDown),
+		until(`document.querySelector('#list').getAttribute('aria-activedescendant') === 'e4' && !!document.querySelector('#detail .problem')`),
+		chromedp.KeyEvent(kb.Escape),
+		until(`document.querySelector('#detail').hidden`),
+	)
 	// The invalid request stands out and names its field; its details show
 	// the vendor's error and redacted secrets.
 	invalid := fromPage[int](t, ctx, "invalid rows", `document.querySelectorAll('#spacer .row.invalid').length`)
@@ -348,6 +360,31 @@ func TestBrowserDashboard(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS("#detail .problem")),
 	)
 	screenshot(t, ctx, out, "traffic-narrow-dark.png")
+
+	// Upload a state document (no vendor named: back to the fixtures, so
+	// the deleted PingOne session returns), then reset everything.
+	stateFile := filepath.Join(t.TempDir(), "state.json")
+	if err := os.WriteFile(stateFile, []byte(`{"vendors":{}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run(t, ctx, "upload state",
+		chromedp.Navigate(srv.URL+"/__mock/ui/#control"),
+		chromedp.SetUploadFiles(chromedp.CSS("#upload-state"), []string{stateFile}),
+		until(`document.querySelector('#toast').textContent.startsWith('State loaded')`),
+	)
+	if r := do(t, srv, "GET", "/v1/environments/"+pingEnv+"/sessions/"+pingSession, ""); r.status != 200 {
+		t.Errorf("after uploading a fixtures-only state the seeded session reads %d", r.status)
+	}
+	run(t, ctx, "reset everything",
+		chromedp.Click(chromedp.CSS("#reset-all")),
+		until(`document.querySelector('#reset-all').textContent.startsWith('Click again')`),
+		chromedp.Click(chromedp.CSS("#reset-all")),
+		until(`document.querySelector('#toast').textContent === 'Mock reset'`),
+		until(`document.querySelector('#traffic-count').textContent === '0'`),
+	)
+	if n, st := srv.Mock.Journal().Len(), srv.Mock.Clock().State(); n != 0 || st.Offset != 0 {
+		t.Errorf("after reset: %d journal entries, clock offset %v", n, st.Offset)
+	}
 }
 
 // TestBrowserDashboardTenThousand: 10,000 requests in the journal render

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"mime"
 	"net/http"
+	"slices"
+	"sort"
 	"strings"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -52,6 +54,9 @@ func (h *handler) GetOpenAPI(ctx context.Context, r gen.GetOpenAPIRequestObject)
 		return nil, problem.New(problem.NotFound, "no vendor %q (see /__mock/operations; \"admin\" is this API)", r.Vendor)
 	}
 	raw, err := json.Marshal(doc)
+	if err == nil {
+		raw, err = topFirst(raw)
+	}
 	if err != nil {
 		return nil, asProblem(err)
 	}
@@ -70,6 +75,45 @@ func (h *handler) GetOpenAPI(ctx context.Context, r gen.GetOpenAPIRequestObject)
 		return nil, asProblem(err)
 	}
 	return specResponse{ct: "application/yaml", body: y}, nil
+}
+
+// specOrder is the usual order of an OpenAPI document's top-level keys;
+// kin-openapi writes them sorted, which puts components before paths.
+var specOrder = []string{"openapi", "info", "externalDocs", "servers", "security", "tags", "paths", "webhooks", "components"}
+
+// topFirst rewrites a JSON spec with its top-level keys in specOrder (the
+// rest after, sorted as they came).
+func topFirst(raw []byte) ([]byte, error) {
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &top); err != nil {
+		return nil, err
+	}
+	keys := make([]string, 0, len(top))
+	for _, k := range specOrder {
+		if _, ok := top[k]; ok {
+			keys = append(keys, k)
+		}
+	}
+	rest := make([]string, 0, len(top))
+	for k := range top {
+		if !slices.Contains(specOrder, k) {
+			rest = append(rest, k)
+		}
+	}
+	sort.Strings(rest)
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for i, k := range append(keys, rest...) {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		name, _ := json.Marshal(k)
+		b.Write(name)
+		b.WriteByte(':')
+		b.Write(top[k])
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
 }
 
 // prefersJSON reads an Accept header: JSON only when it names JSON and no

@@ -780,8 +780,16 @@ function start() {
   $("#download-state").addEventListener("click", downloadState);
   $("#upload-state").addEventListener("change", uploadState);
   $("#refresh-sessions").addEventListener("click", loadSessions);
+  let armed = 0;
   $("#reset-all").addEventListener("click", async () => {
-    if (!confirm("Reset everything: fixtures, clock, overrides and journal?")) return;
+    // A second click within 5 s confirms (no modal in the way, keyboard friendly).
+    const b = $("#reset-all");
+    if (!armed) {
+      b.textContent = "Click again to reset everything";
+      armed = setTimeout(() => { armed = 0; b.textContent = "Reset everything"; }, 5000);
+      return;
+    }
+    clearTimeout(armed); armed = 0; b.textContent = "Reset everything";
     try {
       await api("POST", "/reset");
       restartTraffic();
