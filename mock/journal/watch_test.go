@@ -52,7 +52,12 @@ func TestWait(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			j := New(10)
 			j.Add(Entry{})
-			ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+			// Long enough that only "times out" reaches it, even on a busy machine.
+			limit := 5 * time.Second
+			if tt.name == "times out" {
+				limit = 100 * time.Millisecond
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), limit)
 			defer cancel()
 			if tt.act != nil {
 				go func() { time.Sleep(20 * time.Millisecond); tt.act(j) }()
@@ -60,7 +65,7 @@ func TestWait(t *testing.T) {
 			start := time.Now()
 			got := j.Wait(ctx, tt.since)
 			if tt.name == "woken by Wake (shutdown)" {
-				got = time.Since(start) < 150*time.Millisecond
+				got = time.Since(start) < 4*time.Second
 			}
 			if got != tt.want {
 				t.Errorf("Wait = %v after %v, want %v", got, time.Since(start), tt.want)
