@@ -148,6 +148,12 @@ func TestBrowserDashboard(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS("#live.on")),
 	)
 
+	// An idle page waits in one long poll instead of polling in a loop.
+	run(t, ctx, "idle", chromedp.Sleep(1500*time.Millisecond))
+	if n := fromPage[int](t, ctx, "journal calls", `performance.getEntriesByType('resource').filter(r => r.name.includes('/__mock/journal')).length`); n > 3 {
+		t.Errorf("%d journal calls in 1.5 s from an idle page", n)
+	}
+
 	// A login from the page's origin: ZITADEL (user + password, 5 minute
 	// lifetime) and a PingOne session read, plus one invalid request and
 	// one near miss.

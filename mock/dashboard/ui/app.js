@@ -134,6 +134,7 @@ function problemField(e) {
 // ---------- traffic ----------
 
 const traffic = {
+  loaded: false, // the first page is in; from then on, long polls
   all: [], // oldest first
   shown: [], // newest first, filtered
   cursor: 0,
@@ -343,18 +344,21 @@ async function poll() {
   for (;;) {
     try {
       pollAbort = new AbortController();
-      const first = traffic.cursor === 0 && traffic.all.length === 0;
+      const first = !traffic.loaded;
       const q = first ? "?limit=" + KEEP : `?since=${traffic.cursor}&waitMs=25000`;
       const doc = await api("GET", "/journal" + q, undefined, { signal: pollAbort.signal });
       if (doc.total < traffic.total && doc.total < traffic.all.length) {
         // The journal was cleared or reset elsewhere: start over.
-        traffic.all = []; traffic.shown = []; traffic.cursor = 0; traffic.total = 0;
+        traffic.all = []; traffic.shown = []; traffic.cursor = 0; traffic.total = 0; traffic.loaded = false;
         renderList(true);
         continue;
       }
       traffic.total = doc.total;
       addEntries(doc.entries);
-      if (first) traffic.cursor = Math.max(traffic.cursor, doc.lastSeq || 0);
+      if (first) {
+        traffic.cursor = Math.max(traffic.cursor, doc.lastSeq || 0);
+        traffic.loaded = true;
+      }
       live.textContent = "live";
       live.className = "live on";
     } catch (e) {
@@ -366,7 +370,7 @@ async function poll() {
   }
 }
 function restartTraffic() {
-  traffic.all = []; traffic.shown = []; traffic.cursor = 0; traffic.total = 0; traffic.selected = -1;
+  traffic.all = []; traffic.shown = []; traffic.cursor = 0; traffic.total = 0; traffic.selected = -1; traffic.loaded = false;
   showDetail(null);
   renderList(true);
   if (pollAbort) pollAbort.abort();
