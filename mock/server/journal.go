@@ -18,6 +18,10 @@ import (
 // maxJournalBody caps the body kept per journal entry.
 const maxJournalBody = 64 << 10
 
+// responseRedactor hides the secrets of answers (tokens) but keeps their
+// error codes.
+var responseRedactor = journal.DefaultRedactor.ForResponses()
+
 // journalRequests records every vendor request and its answer (admin and
 // health calls are not journaled). Secrets are redacted before storing.
 func (s *Server) journalRequests(next echo.HandlerFunc) echo.HandlerFunc {
@@ -77,7 +81,11 @@ func (s *Server) journalRequests(next echo.HandlerFunc) echo.HandlerFunc {
 				e.Nearest = invalidNearest(e.Vendor, e.Operation, req.Method, c.Path(), e.Problem)
 			}
 			if e.Status != 0 {
-				e.SetResponse(c.Response().Header().Clone(), tee.body, s.redactResp)
+				var r *journal.Redactor
+				if s.redact != nil {
+					r = responseRedactor
+				}
+				e.SetResponse(c.Response().Header().Clone(), tee.body, r)
 			}
 			s.journal.Add(e)
 		}

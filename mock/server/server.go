@@ -152,20 +152,19 @@ const OverridesFileName = "overrides.json"
 
 // Server is a running (or ready to run) mock.
 type Server struct {
-	cfg        Config
-	echo       *echo.Echo
-	clock      *clock.Controlled
-	owners     []ownerPrefix // longest prefix first
-	vendor     map[string]*mounted
-	names      []string // vendor names, sorted
-	ops        map[string]opRef
-	ready      atomic.Bool
-	journal    *journal.Journal // nil when off
-	redact     *journal.Redactor
-	redactResp *journal.Redactor
-	overrides  *override.Set
-	reloadMu   sync.Mutex
-	persist    *persister // nil without PersistFile
+	cfg       Config
+	echo      *echo.Echo
+	clock     *clock.Controlled
+	owners    []ownerPrefix // longest prefix first
+	vendor    map[string]*mounted
+	names     []string // vendor names, sorted
+	ops       map[string]opRef
+	ready     atomic.Bool
+	journal   *journal.Journal // nil when off
+	redact    *journal.Redactor
+	overrides *override.Set
+	reloadMu  sync.Mutex
+	persist   *persister // nil without PersistFile
 }
 
 // opRef locates an operation by its operationId.
@@ -191,7 +190,6 @@ func New(ctx context.Context, cfg Config, factories ...VendorFactory) (*Server, 
 	}
 	if !cfg.KeepSecrets {
 		s.redact = journal.DefaultRedactor
-		s.redactResp = s.redact.ForResponses()
 		// Every log line, the vendors' included, goes through the redactor.
 		cfg.Log = slog.New(redactHandler{inner: cfg.Log.Handler(), r: s.redact})
 		s.cfg.Log = cfg.Log
