@@ -282,7 +282,7 @@ func TestBrowserDashboard(t *testing.T) {
 	}
 	run(t, ctx, "traffic shows the 429",
 		chromedp.Navigate(srv.URL+"/__mock/ui/#traffic"),
-		until(`[...document.querySelectorAll('#spacer .row .st')].some(s => s.textContent === '429')`),
+		until(`[...document.querySelectorAll('#spacer .row')].some(r => r.querySelector('.st').textContent === '429' && r.querySelector('.op').textContent === 'readSession · override ov1')`),
 	)
 
 	// Sessions: the ZITADEL session is active, then expired once the clock

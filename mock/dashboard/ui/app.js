@@ -204,6 +204,7 @@ const cells = (e) => {
     opClass += " bad";
   }
   else if (!e.operation) { op = e.nearest && e.nearest.operation ? `≈ ${e.nearest.operation}?` : "no operation"; opClass += " near"; }
+  else if (e.override || e.prefer) { op += e.override ? ` · override ${e.override}` : " · Prefer"; opClass += " forced"; }
   return [
     el("span", { class: "t", text: timeOf(e.at) }),
     el("span", { class: "face", text: face(e) }),
