@@ -50,11 +50,12 @@ npm-client-test:
 	cd contracts/clients/zitadel-npm && npm ci --no-audit --no-fund
 	IDPMOCK_REQUIRE_NPM_CLIENT=1 $(GO) test -count=1 -run TestNPMClient -v ./mock/zitadel/
 
-## browser-test: CORS preflight from a real headless Chromium (installs Debian's chromium if missing)
+## browser-test: CORS preflight and the dashboard (/__mock/ui/) in a real headless Chromium (installs
+##   Debian's chromium if missing); dashboard screenshots go to $$IDPMOCK_ARTIFACTS (default mock/testdata/out)
 browser-test:
 	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || \
 	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; }
-	$(GO) test -count=1 -tags browser -run Browser -v ./mock/server/
+	$(GO) test -count=1 -tags browser -run Browser -v ./mock/server/ ./mock/
 
 ## image: build the Docker image (multi-stage, FROM scratch) as $(IMAGE)
 image:

@@ -15,6 +15,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	gen "github.com/idpmock/idpmock/gen/admin"
+	"github.com/idpmock/idpmock/mock/dashboard"
 	"github.com/idpmock/idpmock/mock/journal"
 	"github.com/idpmock/idpmock/mock/problem"
 	"github.com/idpmock/idpmock/mock/validate"
@@ -36,7 +37,8 @@ type Options struct {
 // then validates the request against the admin spec before the handler runs.
 func Register(e *echo.Echo, b Backend, opts Options) error {
 	r := router{e: e, mw: []echo.MiddlewareFunc{guard(opts.Token), validating(adminValidator)}}
-	gen.RegisterHandlers(r, gen.NewStrictHandler(&handler{b: b}, nil))
+	gen.RegisterHandlers(r, gen.NewStrictHandler(&handler{b: b}, []gen.StrictMiddlewareFunc{withAccept}))
+	dashboard.Register(e)
 	return nil
 }
 
@@ -308,7 +310,7 @@ func (h *handler) journal() (*journal.Journal, error) {
 	return j, nil
 }
 
-func (h *handler) ListJournal(_ context.Context, r gen.ListJournalRequestObject) (gen.ListJournalResponseObject, error) {
+func (h *handler) ListJournal(ctx context.Context, r gen.ListJournalRequestObject) (gen.ListJournalResponseObject, error) {
 	j, err := h.journal()
 	if err != nil {
 		return nil, err
@@ -324,6 +326,15 @@ func (h *handler) ListJournal(_ context.Context, r gen.ListJournalRequestObject)
 	}
 	if p.Limit != nil {
 		q.Limit = *p.Limit
+	}
+	if p.Since != nil {
+		q.Since = int64(*p.Since)
+		if p.WaitMs != nil && *p.WaitMs > 0 {
+			// A long poll: until a newer request, the wait or the client ends.
+			wctx, cancel := context.WithTimeout(ctx, time.Duration(*p.WaitMs)*time.Millisecond)
+			j.Wait(wctx, q.Since)
+			cancel()
+		}
 	}
 	return gen.ListJournal200JSONResponse(listDoc(j, q)), nil
 }

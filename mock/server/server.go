@@ -409,6 +409,10 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, ready func(addr net
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 		ErrorLog:          slog.NewLogLogger(s.cfg.Log.Handler(), slog.LevelWarn),
 	}
+	if s.journal != nil {
+		// Long polls of the journal (the dashboard) answer at once.
+		hs.RegisterOnShutdown(s.journal.Wake)
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	if s.cfg.Watch {
