@@ -89,18 +89,18 @@ func TestJournalFindsAndExplains(t *testing.T) {
 	}
 
 	un := srv.Unmatched()
-	want := []struct{ op, reason string }{
-		{"readThing", `path segment 2 is "thngs", the operation has "things"`},
-		{"deleteThing", "method is PUT, the operation takes DELETE"},
-		{"createThing", "body name"},
-		{"readThing", "Authorization"},
+	want := []struct{ op, reason, path string }{
+		{"readThing", `path segment 2 is "thngs", the operation has "things"`, "/fake/things/{id}"},
+		{"deleteThing", "method is PUT, the operation takes DELETE", "/fake/things/{id}"},
+		{"createThing", "body name", "/fake/things"},
+		{"readThing", "Authorization", "/fake/things/{id}"}, // one path style, matched or not
 	}
 	if len(un) != len(want) {
 		t.Fatalf("unmatched: %d entries, want %d: %+v", len(un), len(want), un)
 	}
 	for i, w := range want {
 		n := un[i].Nearest
-		if n == nil || n.Operation != w.op || !strings.Contains(strings.Join(n.Reasons, "|"), w.reason) {
+		if n == nil || n.Operation != w.op || n.Path != w.path || !strings.Contains(strings.Join(n.Reasons, "|"), w.reason) {
 			t.Errorf("unmatched %d (%s %s): nearest %+v, want %s because %q", i, un[i].Method, un[i].Path, n, w.op, w.reason)
 		}
 	}

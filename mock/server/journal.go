@@ -69,7 +69,7 @@ func (s *Server) journalRequests(next echo.HandlerFunc) echo.HandlerFunc {
 			case e.Operation == "":
 				e.Nearest = s.nearest(req.Method, req.URL.Path)
 			case e.Problem != nil:
-				e.Nearest = invalidNearest(e.Vendor, e.Operation, req.Method, c.Path(), e.Problem)
+				e.Nearest = invalidNearest(e.Vendor, e.Operation, req.Method, specPath(c.Path()), e.Problem)
 			}
 			s.journal.Add(e)
 		}
