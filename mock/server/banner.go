@@ -1,8 +1,14 @@
 package server
 
-import "github.com/idpmock/idpmock/mock/admin"
+import (
+	"slices"
+	"strings"
 
-// Endpoint is where one vendor answers: its API path prefixes.
+	"github.com/idpmock/idpmock/mock/admin"
+)
+
+// Endpoint is where one vendor answers: the first path segment of its
+// operations (/v1/, /v2/, /zitadel.session.v2.SessionService/).
 type Endpoint struct {
 	Vendor string
 	Paths  []string
@@ -13,8 +19,19 @@ type Endpoint struct {
 func (s *Server) Endpoints() []Endpoint {
 	out := make([]Endpoint, 0, len(s.names))
 	for _, n := range s.names {
-		v := s.vendor[n].vendor
-		out = append(out, Endpoint{Vendor: n, Paths: v.Prefixes()})
+		m := s.vendor[n]
+		var paths []string
+		for _, r := range m.validator.Operations() {
+			p := m.vendor.BasePath() + r.Path
+			if i := strings.Index(p[1:], "/"); i >= 0 {
+				p = p[:i+2]
+			}
+			if !slices.Contains(paths, p) {
+				paths = append(paths, p)
+			}
+		}
+		slices.Sort(paths)
+		out = append(out, Endpoint{Vendor: n, Paths: paths})
 	}
 	return out
 }
