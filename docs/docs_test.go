@@ -515,3 +515,23 @@ func (l *lockedBuffer) String() string {
 	defer l.mu.Unlock()
 	return l.b.String()
 }
+
+// TestGoVersion: the README asks for the Go version go.mod requires.
+func TestGoVersion(t *testing.T) {
+	root := repoRoot(t)
+	mod, err := os.ReadFile(filepath.Join(root, "go.mod"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?m)^go (\S+)`).FindSubmatch(mod)
+	if m == nil {
+		t.Fatal("go.mod has no go directive")
+	}
+	readme, err := os.ReadFile(filepath.Join(root, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "Go](https://go.dev/dl/) " + string(m[1]) + " or newer"; !bytes.Contains(readme, []byte(want)) {
+		t.Errorf("README.md should say %q (go.mod: go %s)", want, m[1])
+	}
+}

@@ -213,7 +213,7 @@ func setByUser(fs *flag.FlagSet, name string) bool {
 // function gives the address to listen on.
 func addrFlags(fs *flag.FlagSet, def, usage string) func() (string, error) {
 	addr := fs.String("addr", def, usage)
-	port := fs.Int("port", 0, "shorthand for --addr 127.0.0.1:PORT")
+	port := fs.Int("port", 0, "shorthand for --addr 127.0.0.1:`PORT`")
 	return func() (string, error) {
 		if !setByUser(fs, "port") {
 			return *addr, nil

@@ -16,7 +16,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	started := time.Now()
 	fs := newFlags("serve", stdout, stderr)
 	var cfg server.Config
-	addr := addrFlags(fs, "127.0.0.1:4010", "listen address (use 0.0.0.0:4010 to accept other hosts)")
+	addr := addrFlags(fs, "127.0.0.1:4010", "`host:port` to listen on (0.0.0.0:4010 accepts other hosts)")
 	fixturesDir := fs.String("fixtures", "", "fixtures `DIR` (one folder per vendor) replacing the embedded fixtures")
 	logLevel, logFormat := logFlags(fs)
 	fs.BoolVar(&cfg.Strict, "strict", false, "validate every response against the spec; a violation becomes a 500")
