@@ -160,8 +160,10 @@ func isShell(lang string) bool { return lang == "sh" || lang == "bash" || lang =
 
 // TestDocs runs or checks every block and reports the skipped ones.
 func TestDocs(t *testing.T) {
-	if _, err := exec.LookPath("bash"); err != nil {
-		t.Fatal("the docs test needs bash")
+	for _, tool := range []string{"bash", "curl", "jq"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Fatalf("the docs' examples need %s on PATH (apt-get install -y %s)", tool, tool)
+		}
 	}
 	root := repoRoot(t)
 	bin := buildIdpmock(t, root)

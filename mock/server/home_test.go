@@ -53,4 +53,7 @@ func TestHomePage(t *testing.T) {
 			}
 		})
 	}
+	if n := srv.Journal().Len(); n != 0 {
+		t.Errorf("the home page is journaled (%d entries) as if it were a vendor call", n)
+	}
 }

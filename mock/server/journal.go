@@ -16,12 +16,12 @@ import (
 // maxJournalBody caps the body kept per journal entry.
 const maxJournalBody = 64 << 10
 
-// journalRequests records every vendor request and its answer (admin and
-// health calls are not journaled). Secrets are redacted before storing.
+// journalRequests records every vendor request and its answer (admin,
+// health and home page calls are not journaled). Secrets are redacted before storing.
 func (s *Server) journalRequests(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		req := c.Request()
-		if s.journal == nil || isAdminPath(req.URL.Path) || req.URL.Path == "/healthz" {
+		if s.journal == nil || isAdminPath(req.URL.Path) || req.URL.Path == "/healthz" || req.URL.Path == "/" {
 			return next(c)
 		}
 		start := time.Now()
