@@ -38,7 +38,7 @@ func controlFlags(fs *flag.FlagSet) func(cfg *server.Config, fixturesDir string)
 		for _, o := range strings.Split(*adminCORS, ",") {
 			if o = strings.TrimSpace(o); o != "" {
 				if !strings.HasPrefix(o, "http://") && !strings.HasPrefix(o, "https://") {
-					return fmt.Errorf("--admin-cors %q: want origins like https://app.example:3000", o)
+					return usageError{fmt.Errorf("--admin-cors %q: want origins like https://app.example:3000", o)}
 				}
 				cfg.Admin.CORSOrigins = append(cfg.Admin.CORSOrigins, strings.TrimSuffix(o, "/"))
 			}
