@@ -351,7 +351,7 @@ func TestHostileRequests(t *testing.T) {
 				if outcome == refused {
 					before = stateOf(t, srv)
 				}
-				got, err := trySend(srv.Client(), srv.URL, r)
+				got, err := trySend(srv.AnonymousClient(), srv.URL, r)
 				if err != nil {
 					t.Fatalf("no answer (connection dropped?): %v", err)
 				}

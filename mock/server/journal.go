@@ -22,12 +22,12 @@ const maxJournalBody = 64 << 10
 // error codes.
 var responseRedactor = journal.DefaultRedactor.ForResponses()
 
-// journalRequests records every vendor request and its answer (admin and
-// health calls are not journaled). Secrets are redacted before storing.
+// journalRequests records every vendor request and its answer (admin,
+// health and home page calls are not journaled). Secrets are redacted before storing.
 func (s *Server) journalRequests(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		req := c.Request()
-		if s.journal == nil || isAdminPath(req.URL.Path) || req.URL.Path == "/healthz" {
+		if s.journal == nil || isAdminPath(req.URL.Path) || req.URL.Path == "/healthz" || req.URL.Path == "/" {
 			return next(c)
 		}
 		start := time.Now()
@@ -78,7 +78,7 @@ func (s *Server) journalRequests(next echo.HandlerFunc) echo.HandlerFunc {
 			case e.Operation == "":
 				e.Nearest = s.nearest(req.Method, req.URL.Path)
 			case e.Problem != nil:
-				e.Nearest = invalidNearest(e.Vendor, e.Operation, req.Method, c.Path(), e.Problem)
+				e.Nearest = invalidNearest(e.Vendor, e.Operation, req.Method, specPath(c.Path()), e.Problem)
 			}
 			if e.Status != 0 {
 				var r *journal.Redactor

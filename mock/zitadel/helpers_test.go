@@ -59,7 +59,7 @@ func callWith(t *testing.T, srv *mocktest.Server, method, path, body string, hea
 		}
 		req.Header.Set(k, v)
 	}
-	resp, err := srv.Client().Do(req)
+	resp, err := srv.AnonymousClient().Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -146,7 +146,7 @@ func (v *Vendor) SnapshotState(ctx context.Context) (json.RawMessage, error) {
 // document is checked against its schema and against the fixtures (users
 // and intents it names must exist) before anything changes.
 func (v *Vendor) RestoreState(ctx context.Context, raw json.RawMessage) error {
-	if err := fixture.Validate("zitadel", "state", v.spec, raw); err != nil {
+	if err := fixture.ValidateState("zitadel", "state", v.spec, raw); err != nil {
 		return err
 	}
 	var doc stateDoc
