@@ -106,16 +106,3 @@ func rawCommand(t testing.TB, addr, cmd string) string {
 	}
 	return string(buf[:n])
 }
-
-// commandsProcessed is the server's total_commands_processed.
-func commandsProcessed(t testing.TB, addr string) int {
-	t.Helper()
-	for _, l := range strings.Split(rawCommand(t, addr, "INFO stats"), "\r\n") {
-		if v, ok := strings.CutPrefix(l, "total_commands_processed:"); ok {
-			n, _ := strconv.Atoi(v)
-			return n
-		}
-	}
-	t.Fatal("no total_commands_processed in INFO")
-	return 0
-}
