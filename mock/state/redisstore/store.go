@@ -2,10 +2,10 @@ package redisstore
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -32,6 +32,9 @@ type Config[T state.Record[T]] struct {
 	// a safety net against a full Redis, not the vendor's expiry, which
 	// follows the mock clock: give it a margin past the mock expiry.
 	TTL func(T) time.Duration
+	// Codec encodes records (JSON when nil). New refuses the JSON default
+	// for a type JSON would store only in part: give such a type a Codec.
+	Codec Codec[T]
 }
 
 // Store is a state.Store in Redis. Records are JSON strings; each index key
@@ -56,6 +59,12 @@ func (nopRec) Clone() nopRec { return nopRec{} }
 func New[T state.Record[T]](c *Client, cfg Config[T]) (*Store[T], error) {
 	if cfg.Name == "" || cfg.Key == nil {
 		return nil, errors.New("redisstore: a store needs a name and a key function")
+	}
+	if cfg.Codec == nil {
+		if err := jsonLossless(reflect.TypeFor[T]()); err != nil {
+			return nil, fmt.Errorf("redisstore: store %s needs a Codec: %w", cfg.Name, err)
+		}
+		cfg.Codec = JSON[T]{}
 	}
 	s := &Store[T]{c: c, cfg: cfg, space: c.space(cfg.Name), indexes: make(map[string]bool)}
 	s.all = s.space + "all"
@@ -96,12 +105,20 @@ func (s *Store[T]) ttl(v T) string {
 	return strconv.FormatInt(max(s.cfg.TTL(v).Milliseconds(), 0), 10)
 }
 
-func decode[T any](raw string) (T, error) {
-	var v T
-	if err := json.Unmarshal([]byte(raw), &v); err != nil {
+func (s *Store[T]) decode(raw string) (T, error) {
+	v, err := s.cfg.Codec.Unmarshal([]byte(raw))
+	if err != nil {
 		return v, fmt.Errorf("redisstore: stored record does not decode: %w", err)
 	}
 	return v, nil
+}
+
+func (s *Store[T]) encode(v T) (string, error) {
+	b, err := s.cfg.Codec.Marshal(v)
+	if err != nil {
+		return "", fmt.Errorf("redisstore: %w", err)
+	}
+	return string(b), nil
 }
 
 func status(r []string) string {
@@ -121,19 +138,19 @@ func (s *Store[T]) Get(ctx context.Context, key string) (T, error) {
 	if !ok {
 		return zero, state.ErrNotFound
 	}
-	return decode[T](raw)
+	return s.decode(raw)
 }
 
 // Create stores v if its key is free and no cap is reached: one script.
 func (s *Store[T]) Create(ctx context.Context, v T) error {
-	raw, err := json.Marshal(v)
+	raw, err := s.encode(v)
 	if err != nil {
-		return fmt.Errorf("redisstore: %w", err)
+		return err
 	}
 	k := s.cfg.Key(v)
 	ixKeys, caps := s.indexKeys(v)
 	keys := append([]string{s.recKey(k), s.all}, ixKeys...)
-	args := append([]string{string(raw), k, strconv.Itoa(s.cfg.Limit), s.ttl(v)}, caps...)
+	args := append([]string{raw, k, strconv.Itoa(s.cfg.Limit), s.ttl(v)}, caps...)
 	r, err := s.c.run(ctx, createScript, keys, args)
 	if err != nil {
 		return err
@@ -164,7 +181,7 @@ func (s *Store[T]) Update(ctx context.Context, key string, fn func(T) (T, error)
 		if !ok {
 			return zero, state.ErrNotFound
 		}
-		old, err := decode[T](raw)
+		old, err := s.decode(raw)
 		if err != nil {
 			return zero, err
 		}
@@ -176,14 +193,14 @@ func (s *Store[T]) Update(ctx context.Context, key string, fn func(T) (T, error)
 		if s.cfg.Key(nv) != key {
 			return zero, errors.New("state: update changed the record key")
 		}
-		enc, err := json.Marshal(nv)
+		enc, err := s.encode(nv)
 		if err != nil {
-			return zero, fmt.Errorf("redisstore: %w", err)
+			return zero, err
 		}
 		newKeys, _ := s.indexKeys(nv)
 		keys := make([]string, 0, 2+len(oldKeys)+len(newKeys))
 		keys = append(append(append(keys, rk, s.all), oldKeys...), newKeys...)
-		r, err := s.c.run(ctx, updateScript, keys, []string{raw, string(enc), key, s.ttl(nv), strconv.Itoa(len(oldKeys))})
+		r, err := s.c.run(ctx, updateScript, keys, []string{raw, enc, key, s.ttl(nv), strconv.Itoa(len(oldKeys))})
 		if err != nil {
 			return zero, err
 		}
@@ -236,7 +253,7 @@ func (s *Store[T]) Delete(ctx context.Context, key string) (T, error) {
 		if !ok {
 			return zero, state.ErrNotFound
 		}
-		old, err := decode[T](raw)
+		old, err := s.decode(raw)
 		if err != nil {
 			return zero, err
 		}
@@ -268,7 +285,7 @@ func (s *Store[T]) Delete(ctx context.Context, key string) (T, error) {
 func (s *Store[T]) records(raws []string, keep func(T) bool) ([]T, error) {
 	out := make([]T, 0, len(raws))
 	for _, raw := range raws {
-		v, err := decode[T](raw)
+		v, err := s.decode(raw)
 		if err != nil {
 			return nil, err
 		}
@@ -357,12 +374,12 @@ func (s *Store[T]) Load(ctx context.Context, vs []T) error {
 			return errors.New("state: duplicate key " + k)
 		}
 		seen[k] = true
-		raw, err := json.Marshal(v)
+		raw, err := s.encode(v)
 		if err != nil {
-			return fmt.Errorf("redisstore: %w", err)
+			return err
 		}
 		ixKeys, _ := s.indexKeys(v)
-		args = append(args, k, string(raw), s.ttl(v), strconv.Itoa(len(ixKeys)))
+		args = append(args, k, raw, s.ttl(v), strconv.Itoa(len(ixKeys)))
 		args = append(args, ixKeys...)
 	}
 	_, err := s.c.run(ctx, loadScript, nil, args)
