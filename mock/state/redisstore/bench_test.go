@@ -3,10 +3,10 @@ package redisstore
 import (
 	"bufio"
 	"context"
-	"net"
-	"strings"
 	"errors"
+	"net"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
