@@ -124,6 +124,9 @@ type Counters interface {
 	Left(ctx context.Context, name string) (int64, error)
 	// Disarm forgets name.
 	Disarm(ctx context.Context, name string) error
+	// Next adds one to name and returns the sum: ids and sequence numbers
+	// that stay unique across replicas.
+	Next(ctx context.Context, name string) (int64, error)
 	// Reset forgets every name.
 	Reset(ctx context.Context) error
 }
@@ -208,6 +211,20 @@ func (c *MemoryCounters) Left(ctx context.Context, name string) (int64, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return max(c.m[name], 0), nil
+}
+
+// Next adds one to name.
+func (c *MemoryCounters) Next(ctx context.Context, name string) (int64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil {
+		c.m = make(map[string]int64)
+	}
+	c.m[name]++
+	return c.m[name], nil
 }
 
 // Disarm forgets name.

@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/redis/rueidis"
+
+	"github.com/idpmock/idpmock/mock/state"
 )
 
 type rueidisBackend struct{ c rueidis.Client }
@@ -20,7 +22,7 @@ func openRueidis(url string, o Options) (backend, error) {
 	opt.ConnWriteTimeout = o.Timeout
 	c, err := rueidis.NewClient(opt)
 	if err != nil {
-		return nil, err
+		return nil, &state.UnavailableError{Err: err}
 	}
 	return &rueidisBackend{c: c}, nil
 }

@@ -37,8 +37,9 @@ type Client struct {
 }
 
 // Open connects to url (redis://[user:pass@]host:port/db or rediss://...).
-// It fails when Redis cannot be reached now; later outages surface as
-// unavailable errors and the client reconnects by itself.
+// When Redis cannot be reached now it fails with a state.UnavailableError
+// (the caller may retry); later outages surface as unavailable errors from
+// each operation and the client reconnects by itself.
 func Open(ctx context.Context, url string, o Options) (*Client, error) {
 	if !strings.HasPrefix(url, "redis://") && !strings.HasPrefix(url, "rediss://") {
 		return nil, fmt.Errorf("redisstore: %q is not a redis:// or rediss:// URL", url)

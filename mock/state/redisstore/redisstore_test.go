@@ -3,6 +3,7 @@ package redisstore
 import (
 	"context"
 	"errors"
+	"net"
 	"strconv"
 	"strings"
 	"sync"
@@ -192,5 +193,18 @@ func TestOpenRejects(t *testing.T) {
 		if _, err := Open(context.Background(), url, Options{}); err == nil {
 			t.Errorf("Open(%q) succeeded", url)
 		}
+	}
+}
+
+func TestOpenUnreachable(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	_, err = Open(context.Background(), "redis://"+addr, Options{Timeout: 200 * time.Millisecond})
+	if !errors.Is(err, state.ErrUnavailable) {
+		t.Fatalf("Open of a closed port = %v, want unavailable", err)
 	}
 }

@@ -183,6 +183,11 @@ end
 return {'0'}
 `)
 
+// incrScript: KEYS = counter.
+var incrScript = newScript(`
+return {tostring(redis.call('INCR', KEYS[1]))}
+`)
+
 // appendScript: KEYS = list; ARGV = entry, cap.
 var appendScript = newScript(`
 redis.call('LPUSH', KEYS[1], ARGV[1])

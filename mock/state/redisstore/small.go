@@ -82,6 +82,15 @@ func (x *Counters) Left(ctx context.Context, name string) (int64, error) {
 	return max(n, 0), err
 }
 
+// Next adds one to name (INCR) and returns the sum.
+func (x *Counters) Next(ctx context.Context, name string) (int64, error) {
+	r, err := x.c.run(ctx, incrScript, []string{x.key(name)}, nil)
+	if err != nil {
+		return 0, err
+	}
+	return strconv.ParseInt(status(r), 10, 64)
+}
+
 // Disarm forgets name.
 func (x *Counters) Disarm(ctx context.Context, name string) error {
 	_, err := x.c.run(ctx, delScript, []string{x.key(name)}, nil)

@@ -445,10 +445,39 @@ func testCounters(t *testing.T, b Backend) {
 	if ok, _ := c.Take(ctx, "o2"); ok {
 		t.Error("disarmed counter fired")
 	}
+	// Next hands out distinct, gap-free numbers to concurrent callers.
+	var got sync.Map
+	var wg sync.WaitGroup
+	for range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 10 {
+				n, err := c.Next(ctx, "seq")
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if _, dup := got.LoadOrStore(n, true); dup {
+					t.Errorf("Next returned %d twice", n)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	for n := int64(1); n <= 200; n++ {
+		if _, ok := got.Load(n); !ok {
+			t.Errorf("Next never returned %d", n)
+			break
+		}
+	}
 	must(t, c.Arm(ctx, "o3", 1))
 	must(t, c.Reset(ctx))
 	if ok, _ := c.Take(ctx, "o3"); ok {
 		t.Error("counter fired after reset")
+	}
+	if n, _ := c.Next(ctx, "seq"); n != 1 {
+		t.Errorf("Next after reset = %d, want 1", n)
 	}
 }
 
