@@ -48,7 +48,7 @@ echo "redis-server $(redis-server --version | grep -o 'v=[0-9.]*') on 127.0.0.1:
 
 export IDPMOCK_TEST_REDIS=127.0.0.1:$port
 if [ "${1:-}" = bench ]; then
-  $GO test -run '^$' -bench 'BenchmarkStore|BenchmarkCachedRead' -benchtime "${BENCHTIME:-3000x}" -count "${COUNT:-3}" ./mock/state/redisstore/
+  $GO test -run '^$' -bench 'BenchmarkStore|BenchmarkCachedRead|BenchmarkUpdateStrategy|BenchmarkCodec' -benchtime "${BENCHTIME:-3000x}" -count "${COUNT:-3}" ./mock/state/redisstore/
 else
   $GO test -race -count=1 ./mock/state/...
 fi

@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"math/rand/v2"
 	"reflect"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/idpmock/idpmock/mock/state"
@@ -47,6 +49,10 @@ type Store[T state.Record[T]] struct {
 	space   string
 	all     string
 	indexes map[string]bool
+	// stripes serialise this process's writes to one record: they would
+	// only lose compare-and-set races to each other, each costing a round
+	// trip. Races with other replicas remain and are retried.
+	stripes [256]sync.Mutex
 }
 
 var _ state.Store[nopRec] = (*Store[nopRec])(nil)
@@ -172,6 +178,9 @@ func (s *Store[T]) Create(ctx context.Context, v T) error {
 // effects); only one of its results is ever stored.
 func (s *Store[T]) Update(ctx context.Context, key string, fn func(T) (T, error)) (T, error) {
 	var zero T
+	mu := s.stripe(key)
+	mu.Lock()
+	defer mu.Unlock()
 	rk := s.recKey(key)
 	raw, ok, err := s.c.get(ctx, rk)
 	for attempt := 0; ; attempt++ {
@@ -223,6 +232,12 @@ func (s *Store[T]) Update(ctx context.Context, key string, fn func(T) (T, error)
 	}
 }
 
+func (s *Store[T]) stripe(key string) *sync.Mutex {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(key))
+	return &s.stripes[h.Sum32()%uint32(len(s.stripes))]
+}
+
 // backoff spreads writers racing for one record once they have lost a few
 // times in a row.
 func backoff(ctx context.Context, attempt int) error {
@@ -244,6 +259,9 @@ func backoff(ctx context.Context, attempt int) error {
 // compare-and-delete script.
 func (s *Store[T]) Delete(ctx context.Context, key string) (T, error) {
 	var zero T
+	mu := s.stripe(key)
+	mu.Lock()
+	defer mu.Unlock()
 	rk := s.recKey(key)
 	raw, ok, err := s.c.get(ctx, rk)
 	for attempt := 0; ; attempt++ {
