@@ -3,6 +3,7 @@ package redisstore
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"strconv"
 	"strings"
@@ -206,5 +207,42 @@ func TestOpenUnreachable(t *testing.T) {
 	_, err = Open(context.Background(), "redis://"+addr, Options{Timeout: 200 * time.Millisecond})
 	if !errors.Is(err, state.ErrUnavailable) {
 		t.Fatalf("Open of a closed port = %v, want unavailable", err)
+	}
+}
+
+// Past the scripts' 500-key batches: load, list, lookup and reset of a few
+// thousand records.
+func TestLargeStore(t *testing.T) {
+	ctx := context.Background()
+	s := newRecStore(t, openAt(t, redisAddr(t), testPrefix(), Options{}), statetest.Config{})
+	const n = 2345
+	recs := make([]statetest.Rec, n)
+	for i := range recs {
+		recs[i] = statetest.Rec{ID: fmt.Sprintf("r%05d", i), Owner: "u" + strconv.Itoa(i%2), Tags: []string{"t"}}
+	}
+	if err := s.Load(ctx, recs); err != nil {
+		t.Fatal(err)
+	}
+	all, err := s.List(ctx, nil)
+	if err != nil || len(all) != n || all[0].ID != "r00000" || all[n-1].ID != fmt.Sprintf("r%05d", n-1) {
+		t.Fatalf("list: %d records, %v", len(all), err)
+	}
+	if got, err := s.Lookup(ctx, statetest.Tag, "t"); err != nil || len(got) != n {
+		t.Fatalf("lookup: %d, %v", len(got), err)
+	}
+	if c, _ := s.CountKey(ctx, statetest.Owner, "u1"); c != n/2 {
+		t.Fatalf("count u1 = %d", c)
+	}
+	keys := func() string {
+		return rawCommand(t, redisAddr(t), "EVAL \"return #redis.call('KEYS', ARGV[1])\" 0 "+s.pattern())
+	}
+	if got := keys(); got != ":"+strconv.Itoa(n+4) { // records, all, two owners, one tag
+		t.Fatalf("keys before reset: %s", got)
+	}
+	if err := s.Reset(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := keys(); got != ":0" {
+		t.Fatalf("keys left after reset: %s", got)
 	}
 }
