@@ -103,13 +103,13 @@ func TestSafetyTTL(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Create(ctx, statetest.Rec{ID: "short", Owner: "u", N: 150}); err != nil {
+	if err := s.Create(ctx, statetest.Rec{ID: "short", Owner: "u", N: 500}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Create(ctx, statetest.Rec{ID: "other", N: 150}); !errors.Is(err, state.ErrFull) {
+	if err := s.Create(ctx, statetest.Rec{ID: "other", N: 500}); !errors.Is(err, state.ErrFull) {
 		t.Fatalf("second create = %v, want full", err)
 	}
-	time.Sleep(250 * time.Millisecond)
+	time.Sleep(700 * time.Millisecond)
 	if _, err := s.Get(ctx, "short"); !errors.Is(err, state.ErrNotFound) {
 		t.Fatalf("get after ttl = %v", err)
 	}
