@@ -27,7 +27,10 @@ func replicas(t *testing.T, cfg statetest.Config) (*Store[statetest.Rec], *Store
 
 func TestReplicasLoseNoUpdate(t *testing.T) {
 	a, b := replicas(t, statetest.Config{})
+	start := time.Now()
 	statetest.ConcurrentUpdates(t, a, 64, 50, b)
+	trips := a.c.RoundTrips() + b.c.RoundTrips()
+	t.Logf("64 x 50 updates of one record over two replicas: %v, %.2f round trips per update", time.Since(start), float64(trips)/3200)
 }
 
 func TestReplicasShareEverything(t *testing.T) {
