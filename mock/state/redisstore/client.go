@@ -42,7 +42,8 @@ type Client struct {
 // each operation and the client reconnects by itself.
 func Open(ctx context.Context, url string, o Options) (*Client, error) {
 	if !strings.HasPrefix(url, "redis://") && !strings.HasPrefix(url, "rediss://") {
-		return nil, fmt.Errorf("redisstore: %q is not a redis:// or rediss:// URL", url)
+		// The URL is not repeated: it may carry a password.
+		return nil, errors.New("redisstore: the store URL must start with redis:// or rediss://")
 	}
 	o = o.withDefaults()
 	b, err := openRueidis(url, o)

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/idpmock/idpmock/mock/state"
 	"github.com/idpmock/idpmock/mock/state/statetest"
 )
 
@@ -136,5 +137,30 @@ func BenchmarkCodec(b *testing.B) {
 			}
 			b.ReportMetric(float64(len(p)), "bytes")
 		})
+	}
+}
+
+func TestNewRejects(t *testing.T) {
+	c := &Client{prefix: "x:"}
+	key := func(r statetest.Rec) string { return r.ID }
+	ixs := statetest.Indexes
+	tests := []struct {
+		name string
+		cfg  Config[statetest.Rec]
+	}{
+		{"no name", Config[statetest.Rec]{Key: key}},
+		{"braces", Config[statetest.Rec]{Name: "a{b}", Key: key}},
+		{"no key", Config[statetest.Rec]{Name: "a"}},
+		{"colon in index", Config[statetest.Rec]{Name: "a", Key: key, Indexes: append(ixs[:1:1], state.Index[statetest.Rec]{Name: "x:y", Keys: ixs[0].Keys})}},
+		{"duplicate index", Config[statetest.Rec]{Name: "a", Key: key, Indexes: append(ixs[:1:1], ixs[0])}},
+		{"limit on unknown index", Config[statetest.Rec]{Name: "a", Key: key, IndexLimits: map[string]int{"nope": 1}}},
+	}
+	for _, tt := range tests {
+		if _, err := New(c, tt.cfg); err == nil {
+			t.Errorf("%s: accepted", tt.name)
+		}
+	}
+	if _, err := New(c, Config[statetest.Rec]{Name: "a", Key: key, Indexes: ixs, IndexLimits: map[string]int{statetest.Owner: 2}}); err != nil {
+		t.Errorf("valid config: %v", err)
 	}
 }

@@ -63,8 +63,8 @@ func (nopRec) Clone() nopRec { return nopRec{} }
 
 // New returns the store cfg describes on c.
 func New[T state.Record[T]](c *Client, cfg Config[T]) (*Store[T], error) {
-	if cfg.Name == "" || cfg.Key == nil {
-		return nil, errors.New("redisstore: a store needs a name and a key function")
+	if cfg.Name == "" || strings.ContainsAny(cfg.Name, "{}") || cfg.Key == nil {
+		return nil, errors.New("redisstore: a store needs a name (without braces: it is the key's hash tag) and a key function")
 	}
 	if cfg.Codec == nil {
 		if err := jsonLossless(reflect.TypeFor[T]()); err != nil {
@@ -108,7 +108,12 @@ func (s *Store[T]) ttl(v T) string {
 	if s.cfg.TTL == nil {
 		return "0"
 	}
-	return strconv.FormatInt(max(s.cfg.TTL(v).Milliseconds(), 0), 10)
+	d := s.cfg.TTL(v)
+	if d <= 0 {
+		return "0"
+	}
+	// Under a millisecond still expires: 0 would mean never.
+	return strconv.FormatInt(max(d.Milliseconds(), 1), 10)
 }
 
 func (s *Store[T]) decode(raw string) (T, error) {
