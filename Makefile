@@ -11,7 +11,7 @@ FUZZ_ROBUST := FuzzPingOne FuzzZitadelREST FuzzZitadelConnect FuzzVendorFixtures
 BASE_URL  ?= $(IDPMOCK_CONTRACT_BASE_URL)
 JUNIT     ?= $(IDPMOCK_JUNIT)
 
-.PHONY: all run build first-hour-test docs-test test generate check-generated vet fmt-check ci npm-client-test browser-test image docker-test contracts bench fuzz
+.PHONY: all run build first-hour-test docs-test test generate check-generated vet fmt-check ci npm-client-test browser-test image docker-test contracts bench fuzz redis-test redis-bench
 
 all: build
 
@@ -86,6 +86,14 @@ fuzz:
 	  echo "== $$t"; $(GO) test -run='^$$' -fuzz="^$$t$$" -fuzztime=$(FUZZTIME) ./mock/robust; \
 	done
 	@echo "== FuzzLoad"; $(GO) test -run='^$$' -fuzz='^FuzzLoad$$' -fuzztime=$(FUZZTIME) ./mock/fixture
+
+## redis-test: the Redis store's tests on a private redis-server (installs Debian's redis-server if missing)
+redis-test:
+	GO=$(GO) bash .ci/redis-test.sh
+
+## redis-bench: the Redis store's operations on rueidis and go-redis (ns/op, allocs/op, round trips/op)
+redis-bench:
+	GO=$(GO) bash .ci/redis-test.sh bench
 
 ## bench: load benchmark against a bare-Echo baseline on loopback; writes docs/benchmarks.md (~3 min)
 bench:
