@@ -10,6 +10,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"path"
@@ -135,6 +136,24 @@ func (e OverrideSpecFault) Valid() bool {
 	}
 }
 
+// Defines values for GetOpenAPIParamsFormat.
+const (
+	Json GetOpenAPIParamsFormat = "json"
+	Yaml GetOpenAPIParamsFormat = "yaml"
+)
+
+// Valid indicates whether the value is a known member of the GetOpenAPIParamsFormat enum.
+func (e GetOpenAPIParamsFormat) Valid() bool {
+	switch e {
+	case Json:
+		return true
+	case Yaml:
+		return true
+	default:
+		return false
+	}
+}
+
 // ClockChange defines model for ClockChange.
 type ClockChange struct {
 	// Advance A Go duration, optionally led by days ("3d", "1d12h", "-90m").
@@ -217,6 +236,12 @@ type JournalEntry struct {
 	Protocol *JournalEntryProtocol `json:"protocol,omitempty"`
 	Query    *string               `json:"query,omitempty"`
 
+	// ResponseBody The answer's body (JSON, or a string), the first 64 KiB at most, redacted like the request's.
+	ResponseBody interface{} `json:"responseBody,omitempty"`
+
+	// ResponseHeaders Headers of the answer (absent when the connection was dropped), redacted like the request's.
+	ResponseHeaders *map[string][]string `json:"responseHeaders,omitempty"`
+
 	// Seq Increases by one per request.
 	Seq int `json:"seq"`
 
@@ -232,6 +257,9 @@ type JournalEntryProtocol string
 // JournalList defines model for JournalList.
 type JournalList struct {
 	Entries []JournalEntry `json:"entries"`
+
+	// LastSeq Seq of the newest request journaled so far (0 for none), filtered or not: the next `since`.
+	LastSeq *int `json:"lastSeq,omitempty"`
 
 	// Total Entries held, before filtering.
 	Total int `json:"total"`
@@ -385,7 +413,23 @@ type ListJournalParams struct {
 
 	// Limit At most this many, the newest.
 	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Since Only entries whose seq is above this (a cursor: pass the previous answer's lastSeq).
+	Since *int `form:"since,omitempty" json:"since,omitempty"`
+
+	// WaitMs Long poll: with `since`, when nothing newer exists yet, wait up to this long for a new
+	// request before answering (possibly with no entries). The dashboard polls this way.
+	WaitMs *int `form:"waitMs,omitempty" json:"waitMs,omitempty"`
 }
+
+// GetOpenAPIParams defines parameters for GetOpenAPI.
+type GetOpenAPIParams struct {
+	// Format Overrides the Accept header.
+	Format *GetOpenAPIParamsFormat `form:"format,omitempty" json:"format,omitempty"`
+}
+
+// GetOpenAPIParamsFormat defines parameters for GetOpenAPI.
+type GetOpenAPIParamsFormat string
 
 // ResetMockParams defines parameters for ResetMock.
 type ResetMockParams struct {
@@ -430,6 +474,9 @@ type ServerInterface interface {
 	// ListUnmatched Requests that hit no operation or failed validation, with the nearest operation
 	// (GET /__mock/journal/unmatched)
 	ListUnmatched(ctx echo.Context) error
+	// GetOpenAPI The OpenAPI document a vendor's requests are validated against
+	// (GET /__mock/openapi/{vendor})
+	GetOpenAPI(ctx echo.Context, vendor string, params GetOpenAPIParams) error
 	// ListOperations Every vendor operation an override or a journal query can name
 	// (GET /__mock/operations)
 	ListOperations(ctx echo.Context) error
@@ -535,6 +582,20 @@ func (w *ServerInterfaceWrapper) ListJournal(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
 	}
 
+	// ------------- Optional query parameter "since" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "since", ctx.QueryParams(), &params.Since, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter since: %s", err))
+	}
+
+	// ------------- Optional query parameter "waitMs" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "waitMs", ctx.QueryParams(), &params.WaitMs, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter waitMs: %s", err))
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.ListJournal(ctx, params)
 	return err
@@ -564,6 +625,31 @@ func (w *ServerInterfaceWrapper) ListUnmatched(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.ListUnmatched(ctx)
+	return err
+}
+
+// GetOpenAPI converts echo context to params.
+func (w *ServerInterfaceWrapper) GetOpenAPI(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "vendor" -------------
+	var vendor string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "vendor", ctx.Param("vendor"), &vendor, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter vendor: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetOpenAPIParams
+	// ------------- Optional query parameter "format" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "format", ctx.QueryParams(), &params.Format, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter format: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetOpenAPI(ctx, vendor, params)
 	return err
 }
 
@@ -744,6 +830,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/__mock/journal/unmatched", wrapper.ListUnmatched, options.OperationMiddlewares["listUnmatched"]...)
 	router.POST(options.BaseURL+"/__mock/reload", wrapper.ReloadFixtures, options.OperationMiddlewares["reloadFixtures"]...)
 	router.GET(options.BaseURL+"/__mock/operations", wrapper.ListOperations, options.OperationMiddlewares["listOperations"]...)
+	router.GET(options.BaseURL+"/__mock/openapi/:vendor", wrapper.GetOpenAPI, options.OperationMiddlewares["getOpenAPI"]...)
 
 }
 
@@ -1128,6 +1215,91 @@ func (response ListUnmatched403JSONResponse) VisitListUnmatchedResponse(w http.R
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOpenAPIRequestObject struct {
+	Vendor string `json:"vendor"`
+	Params GetOpenAPIParams
+}
+
+type GetOpenAPIResponseObject interface {
+	VisitGetOpenAPIResponse(w http.ResponseWriter) error
+}
+
+type GetOpenAPI200JSONResponse map[string]interface{}
+
+func (response GetOpenAPI200JSONResponse) VisitGetOpenAPIResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOpenAPI200ApplicationyamlResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response GetOpenAPI200ApplicationyamlResponse) VisitGetOpenAPIResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/yaml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetOpenAPI401JSONResponse struct{ ErrorJSONResponse }
+
+func (response GetOpenAPI401JSONResponse) VisitGetOpenAPIResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOpenAPI403JSONResponse Error
+
+func (response GetOpenAPI403JSONResponse) VisitGetOpenAPIResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOpenAPI404JSONResponse Error
+
+func (response GetOpenAPI404JSONResponse) VisitGetOpenAPIResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1726,6 +1898,9 @@ type StrictServerInterface interface {
 	// ListUnmatched Requests that hit no operation or failed validation, with the nearest operation
 	// (GET /__mock/journal/unmatched)
 	ListUnmatched(ctx context.Context, request ListUnmatchedRequestObject) (ListUnmatchedResponseObject, error)
+	// GetOpenAPI The OpenAPI document a vendor's requests are validated against
+	// (GET /__mock/openapi/{vendor})
+	GetOpenAPI(ctx context.Context, request GetOpenAPIRequestObject) (GetOpenAPIResponseObject, error)
 	// ListOperations Every vendor operation an override or a journal query can name
 	// (GET /__mock/operations)
 	ListOperations(ctx context.Context, request ListOperationsRequestObject) (ListOperationsResponseObject, error)
@@ -1996,6 +2171,32 @@ func (sh *strictHandler) ListUnmatched(ctx echo.Context) error {
 		return err
 	} else if validResponse, ok := response.(ListUnmatchedResponseObject); ok {
 		return validResponse.VisitListUnmatchedResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetOpenAPI operation middleware
+func (sh *strictHandler) GetOpenAPI(ctx echo.Context, vendor string, params GetOpenAPIParams) error {
+	var request GetOpenAPIRequestObject
+
+	request.Vendor = vendor
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetOpenAPI(ctx.Request().Context(), request.(GetOpenAPIRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetOpenAPI")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetOpenAPIResponseObject); ok {
+		return validResponse.VisitGetOpenAPIResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -2289,77 +2490,85 @@ func (sh *strictHandler) PutState(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"3Hz7chvHcverdO13qgx+XoCgpBOXwUqdoik51qlji6F44qoYina42+COuTuznpklDEv8Nw+Qd8kL5FHy",
-	"JKmemb1xByBoSbQSl6sI7M6lp6f711foXZTKspIChdHR4l2kUFdSaLRfXiglFX1IpTAoDH1kVVXwlBku",
-	"xeHPWgp6ptMcS0af/qRwFS2i/3fYrXro3upDt9rt7W0cZahTxStaJFpEFzmCwl9q1AZWjBeYHUOSygwT",
-	"0GyjYZ1vZhFN8yvRRqeFTK9Pcyau0FKVZZxWY8WZkhUqw+kEK1ZojKOSi/7Toziqel9p8g0TqV1nSNgJ",
-	"/JOErFb2tDHIym1RbKDADC43kBF5k2X0NFtGMSyjo+zoSe4+Tr+el8voYBbFUcWMQUUL/ttP0y/f/GUy",
-	"WS6zL7MD+2eyXM7o78FfJkK/r/X7//pP/b7U7/X78n1+cPD/3+8z6suDP0VxZDYVRotIG8XFVXQbRyuF",
-	"+FvgXEbVCO6ljsFyCQo0GkyOkBJnQdVi1i15KWWBTNCaCjWa8ZLfsPQajIQ1K4qpW8LwEmNaSHBxFV7M",
-	"L7WSqmQmWkQZMzileePT3LZP5OXPmBqaboXgtWHGnnF4qSslf0MrneNthVzvu20cydUqeOLnXBsSG1gp",
-	"WY7PzfqyQzLy1ZN8Xs61l4nx6UgDuMIsWvxkCYybI7QkvAmwoFXR4elJe8YknxZMa5Arq2W1QiIERV3S",
-	"llzcsIJnURzVgtUmR2FIzZGerKS65FlmaRHSvF3JWtDzEk0us7f0iBWFXKObruuqkspg9rbEjLO3lug4",
-	"MlK+LZi6aj6XTGzeer3Xbt8bxgt2WdAILkhnWNE7dXcnXOvaHZQbLPV9yPOShkedBDGl2Ia+l6g1cwiy",
-	"+0IsP7vxoZtwm4zlkGORBaRHGkMYIrMNVMzkIBVUTLESDSoQrMRZSBi5GC9Fa8R2kRh+qVFtYsiRZahi",
-	"SKW85qSEHtVjmM2C625nRBypugjIEoG24y9c42YtVQYmZw2A3y/iXNzDz7/Kmu7/VNbO8NwVcP/YzyNx",
-	"uUIVuDgat2P9F8KozXh9FtD4H4c6btGysVtMKX7jzr0frNCthbn619evfgB3qVIBAzcHVlKBNDkqesdR",
-	"H4PGVBFqK8xYStJUiwK1hunUPflHi+xEkqgLp1cLgv7bOLKn2HKpqG5QeTPA/MlYsf/JGtD7XvfuR9Tl",
-	"JV1PHK1YXZigoDmp1dvteU/dR5Pvqvbovh1YBecKZAq1uQ9GfvDDyChU6A4ZXE/eoFI8hMAvM4JfEpxm",
-	"jNMaJvQaVVBvrP+QB/epFK5Qha/xzL7zSOA20TmrMLO7u/3Cuyl5WWC5pzdnxxuZyiJMRvPWuxYchQFd",
-	"yWtcECgZmFQF4wK+u7g4OyTBPyDQEgJTA5NT9yGGSy6Y2pA2+CFXqkrpK/2drvFyBudnp5CyotDAFMLP",
-	"TrcxA+acmvMXry9aXTU5buwwK+o0pm8I7RXHkaciiiPaxP+hvYIGyeJu8I40/hIQA5EqZBo1OZFSIFSo",
-	"GvJ6l9KCWhxpw0ytxyude2QHN+AY5rDOUTh2uyOQ/7FmGjIlq2ogYr31nfEPeks3KDLnY+xGdDppTMDZ",
-	"wEurc16EOw1v9mvPtQOg/8Z1AP9RGMUf4AIM0D4EF9KwgAi/cNtAjkUWwyWupEJY8cKgGjq12+xPQ2ez",
-	"w46D/nMjQzuDmSEbGiuyDS9HwD88njU1lbS+FnBh5MCmWefkv//9PwB/rdAaGDv+hhV13zvpDrIHgI+t",
-	"xYCg7xxc2S2scpAnBBP8laXmuDN0fiPIZZHBMvrp/MXzk9OLF8/fDL3rjrKCl9xKUckFL0nRj0JasMNG",
-	"7Eb8BqLvSA+R3bKTxgQRt9PtMUW1KJlJc9ymm79PbUf8+Z42uVf27p7OKEYg42boY2BFAWWtjb0XG/l+",
-	"HsIKk+TdMjqsNapDni2jBSwjdpkuo9vk4HEFOWUap1xoFJobfoP2sY7BCrgfHSaJpOeMAoQPoeqMIo0u",
-	"zBhSF5Ox5M506ApTmCQateZSvHwe5FNIkH7oXKnh1t9KBa0wN7em4ybloOkOWx0DJjJY5xvgBjKegZAG",
-	"7NSxUH1klSWfpZ33hXaxmcGyKpjBGEoKJ7a4aWTRpXigm7qvcW0WD9mPV/1zfmTujF7sS7Af19/nrj8Q",
-	"PMtW1/lEdD4z06CNVJgdW/lpJr0mqbUBt4aqqDVcSnl9jVh5Wx2Go3FwpJAZzE7M/kmiDAu2+X4LhrcR",
-	"T+NikicWdCN/D+6MwYubgKN46pxjH2eAlrBiKuwL8rDAlI2N2OVnOUNyr3gpLBkX9GULoQWuzDHQ1djA",
-	"txbWgjvNG15Y0FuWtXIJ3YblrOIUwPICg4zfZYLpzvUeqQbrz/al3VPhb6QvV7skP+zvNqK/v8fbatII",
-	"de7Q3S29iyzSrQc6CCcGCmSE6wIp7E0cl5MYEq8vCQVxidWPZAYnYB8DK2hCm5B2SOJFNwYC4u3KHKos",
-	"+AjJeggTG0HO4ORSozCL1th9ockGl1WBVt46UrHQ2CPjC70Uci0AKfyFTKZ1SSHtyhLon7q5s6UIZV56",
-	"SFGyX50v+g9z+i/unNN5vAtGhmdMCE0Sb0NHcR83uayb/IKHwceBoQ+Ai/ElehloR73MYKIR4fDt21Km",
-	"14ftC31wj4vdMv3PX3/d4/jRPMjzVvfv2iJiJ5icayiZ2DjnhIsrl4OwXo0gE1U1kgYlMqEBb1Bt7CAi",
-	"c1cwcldJW/7sUlL9LS/wgVp60UtGaYptESbPX54fts9mP2spDmJQWEiWucLXdLoOu2O/H6cswHwYVp1b",
-	"Cs+xkiqUMiDlfKB71px5LAJnTNnUq+fJZBmRlyEFuvJfS6iPSPffUl/zqgrt+C9WB7TL5aVMkFPs9ocV",
-	"/9XUCjWsc7q/Xs1t331H7qY/d9ywLcRvW3p77jEwkKNvksy7rr9Xw7sdFI/2Y0BWlxVpG3ewi7BBAxN+",
-	"Jcg7BCmAzvHAG3Bgoz8gVH0lEFAYtbGJPbde3MRWjSEBsiNasErn0lqQkplwlDX2q0P3YZONaa242bwm",
-	"5jbF7ZKLC3mNIpQ8dOuCFMWmyxv6CoCqhbYGBKZTu8rU0DJEor08m2+gcE91ROfGVK7Ez8VKBpw7KYyS",
-	"BeharVhqvQKeVQThcZONlZ4IipdJEpoUrjcBJ2cvNdSCguukQf9kthQvSRk0+QwUO2p2g9pJREysTbHx",
-	"fTVMWt08oIDuxlvNYd1DUIzKMvtqKZokg88rz5ZiKV57Xjsf4uTsJYkkXCJkXJNoZDBJPONcISY5sEW+",
-	"2sAl5lxkwMCxDyxfl6Id7xidHDsz0tkMEIiZhuSkNrlU/DdrEBbwjVtlWc/nT1O3Fn3E5GAGli2rmlyD",
-	"JuZeinUuNULySvErLpKmRmBTEcCEKzJJ+xImz+ZPD2IKFxis8RIqdoWe/YY40qih4jcI3FjOvLAEO1+I",
-	"04qQ2GpB0vlLVqySU9dWMr3YVLiAu50lifOgDDeFtYxOTsByiPgdkaYq7QTryDsRghz9RfR0Np899XGm",
-	"VYNGVFpMunI1/Z5HES3o4alPXQ8aYZ7M5x+tDaYPeOFemL4kzuhcz+ZH21ZtyewKMs/mT/ceTejHrjQB",
-	"izv4G4r964CbeUIHxsyBGNcgVYZqAYlVOnLp/R/fTJN4HyhxbSbJsb/ypW9KWUYLIOhMnII5rSOHSQMz",
-	"Lh1WbKxmcaENE8ZtcNiuD1f8BmfgZM1jg9dYXvqmDCLUr+1E2M4lN43THhUnk+lzXHoGieuzSAiVGLju",
-	"C48H3GEExSWcpLcoCB6Xwh7KAmct3AQntEOxSm2fUidZVg+/8RHLPULlo5K7jUo2dTd4Fn31JLcX6hjs",
-	"shftsKYVyEXMtqElejJ/Op/Oj6bzo4v5fGH//1cnkw+QZN+DdTu0U94q/oFK5HF8ZayfjuDuwKvT/EHq",
-	"9AmVT9dlydQmWkSv0cReQMlk2esCm/nwn9verGiss7dxC3DeRDkFLtC1Rt0RxwKZ8kWnMdI9G+u+Hwt2",
-	"ImaPh0kNkYRKQcAuuDbdSdrMNk1+N/LJLKAQdHVLWMeQ3roCbhyRESSfqp/GaSVylPF8F5zcpj4fPNOH",
-	"qYGZvbgweLDGuDvnOOcGhOzl06XyjTlgK0b24bazdyWnAB1tgWlMx4mBUtryuo+KXXJf4NpXtUObucJc",
-	"f6OdQfGbT4gp/XpzAFS+b0J8X9KdPSI4nGNKXlNXNZFFZrtlubLNCmN9GSPCYdsyVUkdUCX7uo8KD7FS",
-	"D+KwK3Q/ssUYtJNtsxn08vM1Ed/Jtcs2tcpuFRUYNEq1lxysuMi2iwG9/T8vBfvq+FDRPl/JOB8IBB3g",
-	"gTIxaDPYamn/3rMMf9QVtTSE7+gYkKU55ExD4tv6ktkfcRP72+HYhUbOVlqKoe9+7Ly/Lu+98+JedcM+",
-	"8ObuZHsH2++X7m2Pdm+ut1s8kOwa59za4TFctiGhDUJd583jCcEgKO03NXQVbNvZ67XPqapNH1mvqLvz",
-	"V126e3Dr/ST7Ti+/W2AfP/+kKHqlALdw9piMe2639Bmvtos2zI8dEcGOU388nBrUawPy+GJwiBi4SIs6",
-	"I2yuNWbTugIpHteLJEq7+429Zz5yIodMbryEsbfkp7ci7bOK7XUkNouaWLhOYMUNMId6XdO8z8hyY7M8",
-	"yLKl8O3RXnkmvc+CxAI0+nytX+RgBkSMLe5yDWmO6TVmwK4YLemyS/2GnrYc7H+80K/2dinwTmkzTAsC",
-	"Zd9C7btsmViKWvh3Geg6TVFr/5rocEnXbAbJdGp/GzOVq9VUV5gmUPCV0XApTe7I1cGckW0WeNXpwKdw",
-	"xYa1t31csaOPvncQyxuZ8i0Tn6/n9a1UKfZa6m3uUAQN+H1gfviOZ7e7EN09H4jEfYj+/FEwnEY/+z35",
-	"nT3w/ArN9hPPH0Ua+xXy/x2cvJMIs4kX34Lv8y48i+4q+6581ZuewLracD+CHLLLpmUt9jf+DVMI11iZ",
-	"GZxAxZTpfimmwUhbooVrxIosgYZK4Q2XtQZf3bFLcb0UCl1lGLiAxJWlkxB0OgK/9TXxTyk1g4aDgOT8",
-	"SOdcs65P4HFDkWFvALHRjJs9hFzDZE2E+qYOyCRqIL77pPlBD8Rczn0AYO0vgsPi8KNvQUqcGU8W3r1r",
-	"y+Cubm9tpkbMMGuKN9jSHvd/mYymVoIEZylGv7rtzuYtB5hcyfoqd1nJk7OXVhi9a9srBbd7LsUd/tB4",
-	"hVOmSswOWiY2ok0uh8+KL8WPtsTVnlO6jDMzO84all+N5nuX6Q9p8v3pZl80Iq13TSmBn2O+2cd+nBMp",
-	"kEnxeVVOHgyTnVY0P1Tvi9du+dbND8y32Sc35xPCzLDPZlvV2IpWU2E/hrO/X5BjfenP69TGnZxr0NzU",
-	"vgrwiW/qzw+QmWEwWJdVGCsaJbxbDmsub0sJu+kfIr1xRsQ30yRwhaZz8PHYb6iBuea9CYUfdVEceDS4",
-	"g1NL0UjSDBJLVBK7WKKiscLEoIf/vIKRkAi5diGS/5cYQPqeG257XjS7CcNDVfck7uPHBAFhuy8oeLbN",
-	"CRgYvc/Qe/8bGUh2R3VCaNDrrSIcvo2HjVU/vSE4dX0bDqhrVfh2qMXh4dGTr2bz2Xx2tHg2P5pHNNbv",
-	"8K4B8aYDrn3QOXS9h67e23vQJAVv39z+TwAAAP//",
+	"3Fz9chtHcn+Vrs1VGYgXICjpzmWwrq5oSY51sSxF0sWVGIp2sNsgxtydWc/MEoIl/psHyLvkBfIoeZJU",
+	"z8x+YQcgaEm0ci5XiVzMzkdP969//QG+i1JZlFKgMDqav4sU6lIKjfaXx0pJRT+kUhgUhn5kZZnzlBku",
+	"xcnPWgp6ptM1Fox++oPCVTSP/uGknfXEfapP3GzX19dxlKFOFS9pkmgevVojKPylQm1gxXiO2Rkkqcww",
+	"Ac22Gjbr7TSi1/xMtNDDXKaXD9dMXKDdVZZxmo3lz5UsURlOJ1ixXGMcFVx0n57GUdn5lV6+YiK18/Q3",
+	"dg7/JCGrlD1tDLJ0S+RbyDGD5RYy2t5oEd3PFlEMi+g0O723dj9Ovp4Vi2g8jeKoZMagogn/46fJl6//",
+	"MhotFtmX2dj+M1ospvTv+C8jod9X+v3//Ld+X+j3+n3xfj0e/+P7Y0Z9Of5DFEdmW2I0j7RRXFxE13G0",
+	"Uoi/Bs5lVIXgPtQxWClBjkaDWSOkJFlQlZi2Uy6lzJEJmlOhRjOc8huWXoKRsGF5PnFTGF5gTBMJLi7C",
+	"k/mpVlIVzETzKGMGJ/Te8DTXzRO5/BlTQ69bJXhpmLFn7F/qSslf0WrncFkhN8cuG0dytQqe+BHXhtQG",
+	"VkoWw3Ozru6Qjnx1bz0rZtrrxPB0ZAFcYRbNf7IbjOsjNFt4HRBBY6L905P1DLf8MGdag1xZK6sU0kZQ",
+	"VAUtycUVy3kWxVElWGXWKAyZOdKTlVRLnmV2L0KaNytZCXpeoFnL7A09YnkuN+he11VZSmUwe1Ngxtkb",
+	"u+k4MlK+yZm6qH8umNi+8Xav3bpXjOdsmdMILshmWN45dXsnXOvKHZQbLPRNyPOEhketBjGl2JZ+L1Br",
+	"5hDk8IVYebbjQzfhFhnqIcc8C2iPNIYwRGZbKJlZg1RQMsUKNKhAsAKnIWXkYjgVzRHbSWL4pUK1jWGN",
+	"LEMVQyrlJScj9Kgew3QanHe/IOJIVXlAlwi0nXzhErcbqTIwa1YD+M0qzsUN8vyrrOj+H8rKOZ5dBfeP",
+	"/XukLheoAhdH4w7M/1gYtR3OzwIW/2Pfxi1a1n6LKcWv3LmPgxW6tbBU//ry2Q/gLlUqYODegZVUIM0a",
+	"FX3GUZ+BxlQRaivMWEraVIkctYbJxD35s0V22pKocmdXc4L+6ziyp9hzqaiuUHk3wPzJWH78yWrQe6o7",
+	"9yOqYknXE0crVuUmqGhOa/V+f94x98HLu6Y9uG8HVsF3BTKF2twEIz/4YeQUSnSHDM4nr1ApHkLgJxnB",
+	"LylOPcZZDRN6gypoN5Y/rIPrlApXqMLX+Nx+5pHALaLXrMTMru7WC6+m5DLH4kg2Z8cbmco8vI36U08t",
+	"OAoDupSXOCdQMjAqc8YFfPfq1fMTUvwxgZYQmBoYPXQ/xLDkgqktWYMfcqHKlH6lfycbXE7hxfOHkLI8",
+	"18AUws/OtjED5kjNi8cvXzW2ata4tcOsqtOYriO0VxxHfhdRHNEi/h9aK+iQLO6G0dND7zd77d3dxRfa",
+	"OYMRHbFn+ePYHmHFlTbwpwfwz/wbsstCahO3tp/zyx4ifaGDhl9v57uPaWv9M/mpa0V3x4MRW2q6/M0a",
+	"hVMGJ2BiRxumIVOyLDEb33ikgWFr/CVgaCJVyDRqoulSIJSo6nk6szRuI460YabSw5leeImBG3AGs5vO",
+	"EJ7f0asgH71CkTkWd9hn0kljck01gDeo5kGixdB6veZcB1zg91wHPCwKo/gtSFbPnwaUJGfavAxd1Uv8",
+	"pdYVgRsy0NpQWzPWElZMwWhm3aCQAscxrHhuCDTBPjJzP8VbA4nmIsUkfBFGGhZAq8fuvLDGPIthiSup",
+	"0C/Rj1/2UY1aYPUKByT+LzVcHIxb+/dRE4Z95jow9f7xLKsopaXVwIWRPfpioed///O/AN+WaI3Pjr9i",
+	"eYVBozvCVw+JQQAm3BLWSon0wgjfstSctSDgF4K1zDNYRD+9ePzo/OGrx49e9wOpdmc5L7hV54ILXhCm",
+	"n4a04AAdOOzca2+8oz207UacNCboXFuQGe6oEgUz6Rr3gcRvw4+BfJ7SIjfq3u7pjGKEdu4NfQYsz6Go",
+	"tLH3YpMcn4eywih5t4hOKo3qhGeLaA6LiC3TRXSdjO9WkVOmccKFRqG54VdoH+sYrIL70eEtkfY8p1jw",
+	"Q3b1nILKNqLs7y4mXsSdD9MlpjBKNGrNpXjyKCinkCL90LLm/tLfSgWNMte3puM6u6TpDhsbAyYy2Ky3",
+	"wA1kPCMgB/vqUKk+sskS92re+0K7MNxgUebMYAwFRY57GDlRCyluyZKO9fL15CH/8ax7zo8sncEHx27Y",
+	"j+uus0tMgmfZGyWdizY8Yhq0kQqzM6s/9UsvSWttbkVDmVdEnuXlJWLpfXUYjoZxsEJmMDs3x+cDM8zZ",
+	"9ukeDG+C2zqaIEoYjBh+C+4MwYubAGN96OIgH1J67hTmQjysMEXtIw4RPudIblQvhQXjgn7Zs9EcV+YM",
+	"6GosuauE9eDO8voXFqTtslIud1+LnJU8iqMVzzEo+EMumO5cH5FVssS6q+1+F/5Gunp1SPPDxLtW/eOp",
+	"d2NJA9TZ2Xc79aFtkW3dkiCcG8iREa4LJDKfOCknMSTeXhJi6Ym1j2QK52AfA8vphab24JDEq24MBMT7",
+	"jTlURPKhWhtJj6dwbgPPeePsvtDkg4syR6tv7VYx19jZxhd6IeRGAColFWQyrQoKYFd2g/6pe3e6EKFY",
+	"u4MUBXvruOifZvRf3JLTWXwIRvpnTAhNEu9DBwEoN2tZ1akkD4N3A0MfABfDS/Q60Ix6ksFII8LJmzeF",
+	"TC9Pmg/0+AaK3Qj9j19/3ZH46Swo88b2d32RTV+YNddQMLF15ISLC5dusqxGkIsqa02DApnQgFeotnYQ",
+	"bfNQMLJrpI18Dhmp/pbneEsrfdXJO2qKbRFGj568OGmeTX/WUtgUTC5Z5mqck8kmTMd+O05ZgPkwrHph",
+	"d/gCS6lCuQsyzlvSs/rMQxV4zpTNsnuZjBYRsQwp0FV6m436iPT4JfUlL8vQiv9qbUC7tG3KBJFitz6s",
+	"+FtTKdSwWdP9dcqrx647oJv+3HEttpC8bZX1kcfAQDmmriccuv5Oufa6Vyc8TgBZVZRkbdzBLsIWDYz4",
+	"hZA2BySAznHLG3Bgoz8gVH0mEFAYtbUZRjdfXMdWtSMB8iNasFKvpfUgBTPhKGvIq0P3YbOeaaW42b4k",
+	"4dZ9DAUXr+QlilAW080LUuTbNoHpiz2qEto6EJhM7CwTQ9PQFu3l2XwDhXuq3fTamNJ1c3CxkgFyJ4VR",
+	"MgddqRVLLSvgWUkQHteJd+k3QfEyaUKdrfcu4Pz5Ew2VoOA6qdE/mS7EEzIGTZyBYkfNrlA7jYhJtCnW",
+	"3FfDqLHNMQV0V95r9ktcgmJUltmPFmIn9zhdiIV46WXtOMT58yekkrBEyLgm1chglHjBuZpbMrb13MrA",
+	"EtdcZMDAiQ+sXBeiGe8EnZw5N9L6DBCImYbkvDJrqfiv1iHM4Rs3y6Kaze6nbi76EZPxFKxYVhVRgzrm",
+	"XojNWmqE5JniF1wkdTnIpiKACVdPlPZDGD2Y3R/HFC4w2OASSnaBXvyGJFKboeJXCNxYyTy2G3ZciNOM",
+	"kNjCUNLyJatWyUPXQTR5tS1xDrtNRIljUIab3HpGpydgJUTyjshSlXaKdepJhCCiP4/uT2fT+z7OtGZQ",
+	"q0qDSReufaPDKKI5PXzoc+i9nqd7s9lH63jqAl647amriVM614PZ6b5Zm222tbcHs/tHjyb0YxeagMUd",
+	"/DXF/lWAZp7TgTFzIMY1SJWhmkNijY4ovf/H900lngMlrqMoOfNXvvD9R4toDgSdiTMwZ3VEmDQw49Jh",
+	"+dZaFhfaMGHcAifN/HDBr3AKTtc8NniL5YXvv6GN+rmdCtt3iaZxWqPk5DJ9jktPIXEtNQmhEgPXaOPx",
+	"gDuMoLiEk/bmOcHjQthDWeCshHvBKW1frVLbktZqlrXDuvZ3g1L5qGS3J82m7nrPoq/ure2FOgG77EUz",
+	"rO76chGz7V2K7s3uzyaz08ns9NVsNrf//7vTyVtosm+3u+77qZ3C4u9gRB7HV8bydAR3B96cZrcyp09o",
+	"fLoqCqa2tuBlYq+g5LLsdYHNfPifmza8aGiz13EDcN5FOQPO0XXB7ahjjkz5otMQ6R4Mbd+PBfsiZneH",
+	"SfUmCZWCgJ1zbdqTNJltevndgJNZQCHoaqewxJA+dbX6OCInSJyqm8ZpNHKQ8XwXfLlJfd76TR+mBt7s",
+	"xIXBg9XO3ZHjNTcgZCefLpXvwQJbMbIP9529LTkF9tEUmIb7OHftB21UHHfKt/sWc4W57kKHg+Lg4X2R",
+	"FRyv0fiLpR1LeYVuMyMGaaW0VHMomXZQXiq84rLSbaeFr0WP923Vlo/DW50ds9XvpbiAUub53PtCV4+O",
+	"nf8g2kWeicSlAN9yuswtgcKGcQNVCbbgxTXk0jd+MRrcklNfnW5SPTAqpdZ8SdSe1hOyFtR4CgSRGdPr",
+	"pWQqs7vSbvYN2zoXFhIBbeVpXz/7SazDOazr15/QJXT7FgI+4WmdofEymN4htr/AlEhvW/SSeWb72rmy",
+	"bUVDuBsC+knT3FhKHUBC+3EX1G9DMm4lYdencMcOv9f4uc/l04efr4f/Tm5csrDBaouzwKC2sqP0YMVF",
+	"tl8N6NO/ey041sb7hvb5asaLnkLQAW6pE70ukb1E6W8dx/57XVGzh/AdnQGydA1rpiHxDbjJ9Pe4ieNp",
+	"VOy8q6M6dsfQZY8H788nLE7eOcp43bm+nSKPG5BYYlOHu66lZE8ZxFbWbK4ksWTBOvc6/zKFfzt/+j0s",
+	"twuRoa0r0XDHSs7TFEvTT8dsWZEnZ66jZv8om7QBqRYicdnMP3fSOINEy7MShcvi7NB2Szx85+Iuo+5D",
+	"TZeH+Dg5mke/csMyzENfNhiwx6buYXN49kw+HbaPBfp+gN7Svp5GUoriyNrLsKz2weRnmO7dvaLg+Gb9",
+	"cK6pxPQTGxiNfvDbzJF26PWkzR2yNoPeeFKmsDZJzIBdMC56zOpliake2J63lYOg+awd9oH3t1Mo6y1/",
+	"XKWsgZUby2Tt5IE6wbBc0QyPYdlk02z+zjUt3h0A9/J53X6wtvnHRj7e8zk3aTPv1j7bG3/WVgp7t96t",
+	"Tx5MkLQTHJMiOc/zThXVTZzdpeAe2SV9saD5rklYHgeSKQdO/fE4Qq/VJaCPj3uHiIGLNK8y4kWVxmxS",
+	"lSDF3UZwtNP2fuO6J303gOsLuWboQ9T1rzcq7QsyzXUktgCVWKqUwIpb0CN4a79a5otZ3NgEObJsIXy/",
+	"vDeeUednQWoBGr2j85P4NIDti+Ea0jWmly16usR8txey6aTxX/HrNsq01cPWaDNMcyJE/otG/psSTCxE",
+	"JfxnGegqTVFr/zHtw9Wrsikkk4n9BulErlYTclQJ5HxlNCylWbvt6mC63fZZPWtt4FOEQf22hWPCoNOP",
+	"vnYQy2ud8t1mn2/U861UKXa/DSRXFucD5PkmMD95x7PrQ4junvdU4iZEf3QnGH5rcnQLPCeSvffEszvR",
+	"xm5z0f8PSd4cjPDsYCAyoP0dhXVtNd3szc63nmwLC2F/zW+I2F5iaaZwDiVTpv0+tQYjbXcLXCKW5Al0",
+	"m9T2hXE7FdcLodA11QAXkLiOnmBc5jb4rW8n+pRa0+vVCmjOj3TODWtbrO42DdBvqyIxmmGfnJAbGG1o",
+	"o74fDjKJGkjuvt447sYgtlzZA7Dm72aE1eFH371ZR/9zT++a+Me1PFmfqREzzOq6NzZ7j7t/vwNNpQQp",
+	"zkIM/jZFezbvOcCslawu1i51QCEYKaOntp0ummbNhdiRD41XOGGqwGzcCLFWbaIcvqC4ED/arEJzTumK",
+	"dcwcOGtYfzWap65IGrLkmyt1bR7B9/NFx0TyD4JfEUUDmRSfV9H5A6Lx+s+5dNXrsH7r+s+w7PNP7p1P",
+	"CDP9FsV9SRCrWnWC4Qye/+0VEeulP68zm6b+prmpfAH1E9/UH2+hM/1gsCrKMFbURrjbSVBf3p7un7r1",
+	"kuzGORHfh5jABZqW4OOZX1CD/2r3iMKPKs/HHg12cGohak2aQmI3VRdESxorTAy6/0eIjIREyI0Lkfzf",
+	"KwLp2xW5bRfU7CoMD2XV0biPHxMElO2moODBPhLQc3qfIXv/nhwk2zGdEBp02lIJh6/jfk/qT68JTl3L",
+	"mwPqSuW+k3R+cnJ676vpbDqbns4fzE5nEY31K7yrQbxuHm4etISu89C1ynQe1An5ziOXJbx+ff1/AQAA",
+	"//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

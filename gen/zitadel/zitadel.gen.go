@@ -209,7 +209,9 @@ type CreateSessionRequest struct {
 // CreateSessionResponse defines model for CreateSessionResponse.
 type CreateSessionResponse struct {
 	Challenges *Challenges `json:"challenges,omitempty"`
-	Details    *Details    `json:"details,omitempty"`
+
+	// Details Session writes fill sequence, changeDate and resourceOwner (the instance) only; creationDate is never set by them. Deleting an unknown session answers with resourceOwner alone.
+	Details *Details `json:"details,omitempty"`
 
 	// SessionId Example: 222430354126975533
 	SessionId *string `json:"sessionId,omitempty"`
@@ -241,10 +243,11 @@ type DeleteSessionBody struct {
 
 // DeleteSessionResponse defines model for DeleteSessionResponse.
 type DeleteSessionResponse struct {
+	// Details Session writes fill sequence, changeDate and resourceOwner (the instance) only; creationDate is never set by them. Deleting an unknown session answers with resourceOwner alone.
 	Details *Details `json:"details,omitempty"`
 }
 
-// Details defines model for Details.
+// Details Session writes fill sequence, changeDate and resourceOwner (the instance) only; creationDate is never set by them. Deleting an unknown session answers with resourceOwner alone.
 type Details struct {
 	// ChangeDate google.protobuf.Timestamp, RFC 3339 with `Z` and 0, 3, 6 or 9 fractional digits.
 	//
@@ -315,7 +318,7 @@ type IntentFactor struct {
 	VerifiedAt *Timestamp `json:"verifiedAt,omitempty"`
 }
 
-// ListDetails defines model for ListDetails.
+// ListDetails processedSequence is 0 (absent) in current ZITADEL; timestamp is the time of the last session event (0001-01-01T00:00:00Z before any).
 type ListDetails struct {
 	// ProcessedSequence uint64 as protojson writes it (a decimal string).
 	//
@@ -357,6 +360,7 @@ type ListSessionsRequest struct {
 
 // ListSessionsResponse defines model for ListSessionsResponse.
 type ListSessionsResponse struct {
+	// Details processedSequence is 0 (absent) in current ZITADEL; timestamp is the time of the last session event (0001-01-01T00:00:00Z before any).
 	Details  *ListDetails `json:"details,omitempty"`
 	Sessions *[]Session   `json:"sessions,omitempty"`
 }
@@ -523,9 +527,11 @@ type SetSessionBody struct {
 // SetSessionResponse defines model for SetSessionResponse.
 type SetSessionResponse struct {
 	Challenges *Challenges `json:"challenges,omitempty"`
-	Details    *Details    `json:"details,omitempty"`
 
-	// SessionToken The current token of the session, which is required for delete session, get session or the request of other resources. The previous token was invalidated.
+	// Details Session writes fill sequence, changeDate and resourceOwner (the instance) only; creationDate is never set by them. Deleting an unknown session answers with resourceOwner alone.
+	Details *Details `json:"details,omitempty"`
+
+	// SessionToken The current token of the session, which is required for delete session, get session or the request of other resources. The previous token was invalidated. Absent when the request changed nothing (no event, no new token).
 	SessionToken *string `json:"sessionToken,omitempty"`
 }
 
@@ -2134,124 +2140,127 @@ func (sh *strictHandler) SessionServiceSetSession(ctx echo.Context, sessionId Se
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H3rdhq5uuCrfKdmrxWTUy5jsJ2YrL32pg1Ou9u3Njg93SHjElUC1C6kiqTCId78nQeYR5wnmaVL3aAw",
-	"2EnPnjWnz4+z40KXT5+++0X96ARsGjOKqRRO69GJEUdTLDHXfwksBGH0LFR/hFgEnMSSMOq0nFtKPicY",
-	"SIipJCOCObARyAkGO8dzXAd/QdM4wk7LaTQaB8168/Bgv3F0/ObwsNl0XIeodWIkJ47rUDRV4/INXYfj",
-	"zwnhOHRakifYdUQwwVOkIJmiL+eYjuXEaTXqddeZEpr+ve86ch7rpSQndOwsFgu1lIgZFVgf6ozOUETC",
-	"Nh8nU0yl+hQwKu0/URxHJEDqlHt/CHXUx/QceraeiwwS9F8JNiuE2Gk1XWeKhUBjBQAx+8DJBAf310iI",
-	"B8ZDL/1HC/RciDTgME2EhCGGIZYPGFPYB0RDaNTrwBOKhQuEBlEiyAw76kAPnNFxulQ1ICGWiETCaX18",
-	"dP5pcaL+xxszNo4wionwAjbd+0okCnHkzfa9E471daJIaKC7nDPuuM4IkQiHbSnxNFZksu86JHRazsnV",
-	"xUX7srPbvKiPhFM8ewoaEAEWD87i04YRsFNasGbuLr/2v3E8clrOf9vLSXbP/Cr2ehLJRJgZZUK11w2K",
-	"nLCQsLN0/9CsAeNgzggxxwGjIVGTYedUf7wufjt+B2MeB7tjJPEDmsOsMaBTFAsgEiSDg3q95kFPQwUz",
-	"wiJNKgIQx6COi0OIyD2G38/67U73/JWA6/cfwBIV4/rWFS9oVhoRHIXegDoL17lk8pQlNNyeXHNqOHwR",
-	"Nejb7+h5jr3wX267N7/t9k4xQqXr7hm2hZBhAZRJwF+IkEs3Xj0IdgqL1pzvcOE3WCac4hAeJphqPHIs",
-	"WMIDvLS1p3a7xnxKNGAdTAl+EX7ffF/8hmLEm2V2yoCE0EC5xEzLv6dY1Uv9SVhNBOY5RidohiHO4ZAM",
-	"UBBgIUo34CpWK2gJkOweUyUD1BrqhyDhXHElo1jfj4Vo86186wHbFBKKv8Q4kDgErC4HUr2hIbmlKJET",
-	"JR8DJF9GKPtHxVtTy8EEoxBz0GhT6urbb+rCLKUwnQrWIUYcc4vsnaWDwP5RzXNyUauR3aZzfarQiD0U",
-	"XXMWYy6J0oJGH5d3NXTuxZxJNkxGXpvOgVDQfyt8tMDXfOFDHCWGKCwmXgkj6ISXSkUQmIZiQP3tOcgH",
-	"/5GEbrrmwgfGNy9QqfCWlnKhrP5c4HiKCCV0fM6C+07C9aUvfCWoXScu4CkTBY8rRklmprDhHziQ6t5P",
-	"JihS1oCZWV6Hybg7VYJixQ7rTzAoeCJQJOYqBSYM/0Rzw6s+16x7wkLswwMSqSbEobLRlgBz1Va9qaje",
-	"qHfR+17bPOBhO5GTy010nmPl13TGBuz9Wli5jMU4GUYk+BnP83u/MUBe6VOK55H89ablYMQ4UDQjY6Xb",
-	"vSCnNm+M5U7NhQeO4hiHilP8DDq/ZDsXwNbgRRF7KNCt1jhaebT7088/jHePjz/Pr36/b3yN2HX40y/z",
-	"XuPmzdn9af/N7PhHxsTdD3f0Ir8Qs/buPZ5rlRKkWHRazvv21Y+/fW380T06vv/p4jd2dI7IH2/nvz4c",
-	"74Y//zwefiCXk1Eyr/dkW1nrsfISnIgFKJowIdUWZIpZIp1Ws67+z3WUxviAORlZQem0ciO/4lJXvrjO",
-	"l10tUHatu5Bf+l1OHYoWcHB/1rk+y6RzmQ5IGJufjGOTuynh0eEBPhqi3Td11Nw9eItHu+j4MNxtvgne",
-	"hm/Rm+P6vjZ8nuN/uPl2fSV/yzv2fvr5vEnYWSdmzYMGYZ8fjt+O/oibIhw1Gw9oMvz7c/dbFD2nj6Wz",
-	"roDyqZKRcHB/1b9eRZvRYUXom43mm6ODhvM8kPQ6a7cuejVL7Fv4JYfhQ5PPe80g4fg/vhFV2fprYbvB",
-	"AZthPj+xmNiEn/1G8+Dw6M3b4/o3gvY0yvrPuq4yKEclQI6+DZBbgfmq5mgrY46NWoC/oEBGc/UnsBH4",
-	"Sh6chUpVgx+xMaGXaIp92MmdozGmmGsj5SrGtH19BtrzjeYQESEFDJmcABIDmsJY80pLEQFTJIMJDiFA",
-	"Au8SKjAVRJIZjuaAxohQYe1ONo0TtZGerX0wYTQ6o/hqpMVsEREGdufTwi1/zzZ3PimBWr6S/MfSvUwJ",
-	"Jf+cskRgZaA8X8BYWP50UfaEQNY3rAM4iAeTjCDW6+JcGbaFUJ8Z7SCJnqeBlU3yU+/qEji2BonWK2ko",
-	"yig3uMdzyLcDIkSCQxjO9ZgUQggiogyanWVDtid5EshawYgp6KcSa6w50VpuEU9ops1mUUnFGbstMxE3",
-	"zlQCo2TrbTujKIM3zslEucZUWXRunFyStYrymIy3mti3oCZWGG2coKXWs0zSImVXW6McI4ltxMMahRU8",
-	"ULL4n9rSLlFwERbKWEuJaCO0enxERljZZJtmpC6NmjPFEoWWL5+ac5GOs4hvj7cg4tts4DZINK74t2Cx",
-	"jL4sZLMBG3aY8o+L4fANwe0VIW0nZzbgqiRLQx/GTV8Np2/jQyqUGcGDf0kwn1cK3mzIprP3yRQLiaax",
-	"JYUJC7eeore/MHPWw8r4GjBJRc7hrJNiRceeHiYM9GlwWEIVnI1Auepz12h2FEWEjvWcVwLOOsoqSITx",
-	"S5f13xY47uAIZ2T5AwsrgP+2u4YdFhv9V9vm2le8ohKAqfBZBnw9Pz2XL6pxlK2xwqx0jJ9Ney8m2jTw",
-	"ePVAjTbI2fbo+KhxXG80j+tHB2/fNpsH1Vz7OcE02Ljp7RmVRwe9p8gmlaor9LBscaQjWyB04kHAA1Fm",
-	"LgVf+CCS0Yh80YmCJAbJ4BhGHAWGYCAkYyKFC9gbe+APnP239XpdDBzfHVD1p3eo/vDg3OoCkWWexpqT",
-	"OMgJolAXsHP9/gP4Y9mCuvBrxhQueDZ6XUcZBFJiro7xP3b/8bG+e/zpP3cGA0//63HfPV7U/iH+VoXZ",
-	"7peY8E3CCpcG/VvF1SkKJOMVgbH2UEfCEipJBMiKJiRAq2ccvgOMggmM9PRy3IzRAAORdiiIJAgwDo1g",
-	"WpKGWxmFxhg0gD7HJLzqX5cmbWETlqZsaxSm9mA+8zlWYdEgzFfYxizsl6Ddxi5Ulkk+Y1vDMLUJ05lV",
-	"ZPQey40S2OqBjSkAO6xynx91XuEDipKqePIs+04kNre9wqD2A+IczbdRO5k1d1fae+E6Zx2xVst/GxBq",
-	"8SLRrx5Uhxtx2JbPEB5V25wTIddqtZizAAuBw96L1IUJlZrNnyPiJJMousEiieS36yd1wOyWyhLuSg+C",
-	"hIoYB2REAh19gRGJJObCJLTZaCSwdCEiUyK1dkIi2FPrrEozJILVTUI8QkkklXGmfsA0VKBmgA4ZizCi",
-	"xo+Zkq0O3GxogaYh2w5B61FjmU2sdeY+J5hnFlTxYCecSMwJgoBNh0SnULU615GmAEXQvuwoHGVM8DTP",
-	"Ix5MzD2tsIergZhvWiO/aWXgMC4JHZ+wKJluK3FOCY5CHcbaAl3faGYW+S73ospSYyshuY0suSh4u9VR",
-	"qEdnxPgUSUWRc4lXDBslFcdsd0WOlUliiuJBUq83AzPABbWW0J+wLQwyJSNDJPDRAewIiWiIeAiMw+3N",
-	"+a5AIwwoiidoqJguVsDSMaR+gwuMAqFxIt8NaDZXk102lAJLZJzImgdnFHqZWlJ2pvaebIFSqL0Gk7G9",
-	"x/MlQ/DRucdzxb3TUxH+evt3pwqtV/1rbYfcZBnCgqxfp05WQh536TJ3hXUKq/cwDasD8wmP+ngaR9aE",
-	"zK3YiZSxaO3t2S86PcxkvKe1xvwfOq7a+fvjo3er/7VYqCtqHAUsxOqr2m2x+I5R1M1Hzw5pDv6nq70l",
-	"k+3P26jCuvszN1sOpz2ZcX9WZC69qu1t6aolehe951ieK0s8HZ5cD/S65A34IY6IuqA7XcXxDpCEKRMy",
-	"S+YIS5k+7JVqATy4xEROMDdVHTbZEmIjjtRfqea/vTlXepAyfb3F0Hq6tq4KzXj/02LZsOAlAbPBf1kW",
-	"SVq75CJkm9k5N34LU1ekUUrIXndjikZW6LaMgqoarvwGCBUSo1BdnzD2lhL+vYueV2F3vfCElpDXE+iq",
-	"YcCmiKwJm91cw1nnnT4B42RM6CsBE02FHBDESMfUzALqVER6L8umFasUbgwhTrcMaK+bupwussd8er9P",
-	"L0B6sRKiaC6uY+13y3lZIgVM8XSobPs0OiSwRmV1LpSE1r9byYaazOSaH4OVYHX1kDRGXLm69jjX/I4r",
-	"QkwVWdmgKmj+ZB5hZUIaoiyEszcukI5duJWAbliiKnyma03EVtMzl7yYr9lq5m15dJZ+3nryWcfO3CKd",
-	"/Dndo5eHRP69AeVviEiO8gjiU3PSQOPCtUmQFQn1kqSceGFk4nsl81ZcR2WI02Sq+LTX7fXOri7vTs+6",
-	"5527y/ZF9+72snfdPTk7Pet2HLdqwMlNt91X3zrtfrcgJ3Ms5S5NmqQpi79eIRJnWgOURcISUw8SI+0s",
-	"2W4Y2Lnp9vowZOG85kFbWTs2FeiDjudOMMe6lWFMGTcFfSM0Y0nWFqPWW42E/H+aAV7Nf8Uc26rpqjqO",
-	"Tvf6pnvS7nc7LZATYguCC/h8UR5s5YLLVPH/UEb5hYlCFx4mJJgoPKVqT5ecGpc9HzXGMsst2vr7tBuG",
-	"jYBp4zxNlAkP1LYxxzPCEmH3fUBZlw6S211HqXa/MuHF48AzQwCJclfNAycS656aHR4HZlCtgn0qzdzx",
-	"zfUJCLOwtnN3mrDU9OPCIaQdNS68geUuEBeOYbX5x4X9BtxSMo0jbZ6pcftHsFRP74LneRrYLFREdCwy",
-	"wxChEo9NzUmBZLYKZ7VpZdwvayrYqtK8/38jctAvhrSfTnhmQ124OT2BZrN5bLxD/3dfh5LrLjRdOFLE",
-	"W5HtXGo1rDcOd+vN3fphv7Hfahy3Gg2vcdT4vXgfioh3tSDcNn5XmScsqLD+2UW3129fXN/pxpu7i27/",
-	"x6vOXfeX2/Z5z3HX/f5eabHuzcYBd1c3G9c67/Y2/FpYpUph2pD5ynUlmnxNPNEFZCruaKIcBON3hTgg",
-	"UxSBWQp2sqYP3QIU2zrNWtmBKDJHWpRKpgqbB43jg+OjN43jQ+2rmY/1Cu55LGaf04zzfn1RkW/+ZM93",
-	"dFB9vqOD/HxLx9FHLJ55u/Mtg/afVVnwKjQ8ceL8FNZAW3cWJPLOm6IwXT5cbYl3ygn99XDnyb6qwH4B",
-	"oArrdUToGPOYk7T+fmWE6Yl6Kgj/lFxazj6uSCYSbyknb1cco/JJV05SvovT/GcgYal0CalVqwqVdIlS",
-	"PuQbS5UKaezVayIijtA8tcUruhYqP5dKmFebh/gYUfJVG49rLve7KZiiL7mmfGxLFD0R7SnfqH/T/eX2",
-	"7Kbb8WGKERUQIyHu8dy1RpTN3Nw2Tj3wCy6Mb0y0P0xvoamsoUzeEdqCj/VPvmFDq0pue92buw/dm7PT",
-	"sxPj4thdL7qX/fTfyit6euD1Tfe0e7PNyM5Z7+Tq9qb9vtup1AtLZQ2r6ZUMhbiI9ULG9jvduTaYg4QT",
-	"Odcd1mZ709yoIKy4MPWZcUuRLfjBNEKa5Js2bU3SzW8BonClRjeyvlVjcXOIMRfa3Cj9kHcpDOhqm0KI",
-	"gwhxLArLalN0FLEHm4iLUIAnLAqxTumJmgdp5+b//p//Cw7q+66Zsn9kcm4aRRqx+hC5VJ5IGZtGUPxF",
-	"iW4UdVhQYXan3ZVpoq+H+YwEGGYN4HiEuQ4PuE7Co0JqLO2WDNh0L2SB2EMxEXuZt7Bn/Yo7YRa7m+mc",
-	"O6EjljbIokDfunXKLBBP7bOaL/0R0XBXqTGJKag1lQmoXR0/nZcWf84anj2fPZ7vKm2owDNF/ykWlC9E",
-	"McSMS+Wtywc2oFrLK40sQE6QBDFB3LTiCzTNGlYF7GSUC5ZwYYgj9lBrDeiAvobXr2+6vf7r17Cz9FZA",
-	"rQX+9VWvD3uzRoo64bvgv+/2/3Xd7p/8+K9O97zb75YG7D1m4YaF7w4oVCyyZzovfA90E6tJH/srnpZf",
-	"bsrVaz0OtCM1cFqWMQiVhi1cGKSuhf7VsYyDv9gBsGO+nHXM37WBo+ZYr0bN+fg4MF2wZoHtO3rVSp7n",
-	"LT7ZI2fpoh/7/evUvRtxNi15jq8ETFEcazO04vUGIuCgXnd1t/nBfqPmqZXbcE/ZAzUhn2wb3WgEpooQ",
-	"EBUPmKvJh0V87TfcIoIGjnEMlGsJ7ShiDzgcOBZ+RCGhhY0O6gfFpQ6XVlJLaPdULeBZoro+0TR1c33i",
-	"gvr/u7/ioQsnjFIcyBz0IaGIz5Xo0gStdghqgGSBcjayzZ65WHMgKyTTPn3DnEMc6rBXS1mWJGMxdSVq",
-	"IxLGUxbcv7KWKIR4RKh9V8NnMaYoJikYe3qIX3NBckSFAjgEQiXTx9GhN6VwzFsaGplDNsMuCAZ4hvkc",
-	"RijAhlt1gpFwyN9pcYHNMOck1NI4hD9YomSkp1j1ByZ1aSYWMGLqwkysTkHTNMjLqCljmlorexdAAJsS",
-	"CV8xZ1nVBg0hoQLLAU3FhQtHB7tDhSRjxxveNPpVuJDVfonc+93xf1fYCG0cToCf8p4tCTY3Ygt7dfUI",
-	"ZHUepmjkXRrjEdZLWYVCpEAoUjHOjXDtCQylmsb8AVUAp6HNVPEpHccUUo2r3iEiQDy8NTN1xfCAvn7d",
-	"wTNiz6CZ9YnePkXbGsvB7hjTXUsjs0bNhSkKsbptLZW1PI5xMKApIQp4yH5QVMiBYxRF88w/0/Vohodb",
-	"A7rvgZ91/miqRptaFPfKHYpqpxx+BQxMEb83jqAiUEB5TM61pp8iI8Xx2UJGJHqep3jcwKjhVQN1Z6Nk",
-	"Y6wMS4XMhgelhhhN1YY3Uun0+nWjvq+wmCPZV/r1LnvHQpcYC3GnLk4RmOLmRr3uDWjTxP2s9hmycA47",
-	"CthihFKBWVPoSuuM3gHSQ3cjZRfZuUQY5tN1RSOlqDWPaqxkUfTiKq1y7E+qU4q8DEkPR4UPlq+8AT3w",
-	"wM+q2TxT6OfDjnGCaxqjvq4WtB+bjVrKDNalL/r4hgO8AT00uNAkIcAvJFGVqi5Qjt5gJTLvpYl9HwLE",
-	"+RwGToGsBg7saVwMnEIJxcBRdo2QHBEqhTegRx74azoKDcVSMGaxcur96qZFv1ZKaSiXhdCxuisNgD27",
-	"fYFK40nt/MbTbxLxJFKWjp8GfT39wa9p4YW/xFwXvGohYl47KsDfsosKV+Hf5BzAWgx14evdd2ygoeYa",
-	"LlvjhPmaRkvOlAu+ZDL2NBFnHHsEwQQpuxBzdYq3HvQSZbljHeSeYa7NpJa9P+EVS8/VkjbttvK9Ijdr",
-	"D0DxA+ZGWQhLbDa07xXTi77GGIqiXG96A3rsQZcmU6MLDE0a+1S//qTbAwpxpgeWRCGgSIlAdG9MUkOu",
-	"tjMjIgG2uQxraLdjFEwwNLz6iq09JnKSDIu2V/a/w4gN96aI0L3zs5PuZe/s8r03DU2Jsozw016ESZKl",
-	"fKzUas3Rzp9J3ToKloXrWMHutJymV/eaJuY00Q5L0aLVjiYTsqqiVslBxbH4IUtsaC2kLQwUmYYK4UKa",
-	"vNK3k6d1tOswSrhx2guE5w1oO015kCiCIQZuHz5al2xJtMtWbN9SsipPCNhViyLaCvKwIKpBYCnAL8rn",
-	"FjTq+74pdll1MAWaCyW6jZ69SSHKX2BSpJ5adzoCaB+oyQwp/V5H2ei7K2kY+wYfFjJNoD7jnTydN6Zh",
-	"8TUHkUyniM9tq4C+kjh7Bc54YwGKItdcZenqtOxHJIKr/nV+j4q4snfvSjm7YvVeqSJKu8l52rTYuZL/",
-	"O6t63P+PYsNIIfS13LK/KCVXneaRaY4q5k5X62RLqfXl0CHHI/ZFOannhCZfnJWwafHv3X2nGDRV2N3N",
-	"Fk5bPT46F+wriSK0d+jVnU8LGwh1GnXFhfv7Te+NCSIosLSMLN+Z/pRHMIfzwksJ5YtIkft8vNmusme8",
-	"+1fZaF3xKNZVbrGU7ArTP1owLrIezJJNkpq6RFZZIjXPWX5kslHff94DYYVEYLGk5al0VrmG5amRS12Q",
-	"la2PeYGI01xqdq7ucC7nrp1fD3s//8T2378lP8Xnze5w2PhSH33+cIXHTXoxm329vr0Yfp71H/776OTr",
-	"Bb/8gf5ETrtvmsPzz8GHUXf4y5Denu6Gx7+O2vzCeen924x+BQFYkatWPqjX1y2b3eHe8iuhet7+5nnL",
-	"r8Tpec3N81beIdQTDzZPzB6G1EfWlbSbJ2Wvx7lFDjdqNZf+Eo214CgrCSM7KmJP6xW2saCt3k1nmZdZ",
-	"UuU5JjNMwTbR6ABboVemfdmpeWA6nYzFxHiIuTaYBjTlA1BmqlvoHoKEasfE12VkHhKBNp0lT7AHP+AA",
-	"JQKXnXe18pRIncVPuXxAud5YTVUeUSG49TjIO7eKztzCzwxvP4vy6WduCi1b/jaam2MU+u+AKuWokKec",
-	"8nTFLfR5sRXnpeq81NykHxvLSwx1/97HKvnwabH4VOhH0i1fpvTHtm/t1+t5b5ZTd7aX+VXtWIvVd34b",
-	"hs2/y7ORlS1NVWrm578EzHoBo7CYUe9z5Esh/m2ES4RlReFPXx2RateAmidelRDInoVQPr1W+qtxjWIc",
-	"phCZWAr0DGhqfZtgD5GZK/CuGHxSFmseglEsG7GxEgbjhIRY19prjtalhMbbkBMkB7T6HdRS8lDLw4N6",
-	"E3b89LVk8Z4fNPytHAGDuXUCRUmoLIhcKjzbQtSUXpd4tqzZjg1Xn974k/m++smMvxj/mYxv0LiNZeE6",
-	"YywrO1c4wTPl86cG+nCuGxXOOsV6XM3OvgkTF5jJ/vpKLJVTEv1y3CpnFR5P9mvvMl2OMmYtFGsUGE0X",
-	"14TYSI0pC+4HdMwRlTonMa19q77/JvbM3x3Q8Zb8lf+Pz686TYtDo3kWHVGeqgbL2JB7kMTKGktzEF76",
-	"3L8xCJbf+zc+xMuf+P/0J4qAigcb/uL/Z/L/eyy3Y/4lwqzaKh+yl7uouqlHuRMV/6EKQ4gVFoFhJoof",
-	"gFBThqc+6tcM8rozG0pUvJdFpPTL4JquB7Q0MssAQLsUm8xeOefFV9SxshUEm2KpvSDj9ltLImWxAc3m",
-	"FuuvtS2TV9Uvy7+V8vnvGSPsFSXJywOE5YBdTitpM4ZJ7GajYEeXoJuGURaIV2AXy5KxtReFA4tNusWf",
-	"lK+y1ICbNiaWHjl+sltw21qu6jDYSoilUMeWBiufDNRl0VUrwFGk1Ms8fZlIB/KqQ3dbxEUXz/mvc5Rb",
-	"cV5stBUf1F9zwXkhd3qv+ZfiZW71Fvh/kZe3F+VGhH97/LGx2hpTfJLtmST3l9p+qdperzqfdN4LZZqa",
-	"R4oFmh91/63xk6uMz99YwrMSPaLfLgmwB9dIToTNppv6Hn9v1vBhh/Gs/MlWINaU7hyRL9rmFjiaYd0g",
-	"Us6A/u3ktte/utjtXF20zy41A9rzrHge3V6/nAyo6cymlxuxSxhYfFr8nwAAAP//",
+	"7H3rcts4uuCrfIc7VW3l0LQuthMrNTVHbSlpd/vWlpze6ShrQiQkoU0BDADKUfvo7z7APuI+yRYuvEmU",
+	"JTvJztaenuqaWBQBfPjw3S/QoxOwWcwoplI47UcnRhzNsMRcfxJYCMLoWag+hFgEnMSSMOq0nVtKPicY",
+	"SIipJGOCObAxyCkGO8ZzXAd/QbM4wk7baTabh6166+iw0Tw+eX101Go5rkPUPDGSU8d1KJqp9/IFXYfj",
+	"zwnhOHTakifYdUQwxTOkIJmhL+eYTuTUaTfrddeZEZp+briOXMR6KskJnTjL5VJNJWJGBdabOqNzFJGw",
+	"wyfJDFOpHgWMSvsniuOIBEjt8uAPobb6mO5Dj9ZjkUGC/pRgM0OInXbLdWZYCDRRABCzDpxOcXB/jYR4",
+	"YDz00j/aoMdCpAGHWSIkjDCMsHzAmEIDEA2hWa8DTygWLhAaRIkgc+yoDT1wRifpVNWAhFgiEgmn/fHR",
+	"+Q+LE/WPN2FsEmEUE+EFbHbwJ5EoxJE3b3inHOvjRJHQQPc4Z9xxnTEiEQ47UuJZrMik4TokdNrO6dXF",
+	"Reeyu9+6qI+FU9x7ChoQARYPzvLTljdgrzRhzZxdfux/43jstJ3/dpCT7IH5Vhz0JZKJMCPKhGqPGxQ5",
+	"YSFhb+X8oVUDxsHsEWKOA0ZDogbD3jv98Lr47OQtTHgc7E+QxA9oAfPmkM5QLIBIkAwO6/WaB30NFcwJ",
+	"izSpCEAcg9ouDiEi9xh+Pxt0ur3zHwRcv/8AlqgY16eueEGz0pjgKPSG1Fm6ziWT71hCw93JNaeGoxdR",
+	"gz79rh7n2AP/9bZ388/9/juMUOm4+4ZtIWRYAGUS8Bci5MqJV78Ee4VJa843OPAbLBNOcQgPU0w1HjkW",
+	"LOEBXlnaU6tdYz4jGrAupgS/CL+vvy1+QzHmrTI7ZUBCaKBcYabV71Os6qm+E1YTgXmO0SmaY4hzOCQD",
+	"FARYiNIJuIrVCloCJLvHVMkANYf6Ikg4V1zJKNbnYyHafipfu8EOhYTiLzEOJA4Bq8OBVG9oSG4pSuRU",
+	"yccAyZcRSuO4eGpqOphiFGIOGm1KXX39SV2YqRSmU8E6wohjbpG9t7IRaBzXPCcXtRrZHbrQuwqN2EPR",
+	"NWcx5pIoLWj0cXlVQ+dezJlko2TsdegCCAX9WeGjDb7mCx/iKDFEYTHxgzCCTnipVASBaSiG1N+dg3zw",
+	"H0nopnMufWB8+wSVCm9lKhfK6s8FjmeIUEIn5yy47yZcH/rSV4LadeICnjJR8LhmlGRmChv9gQOpzv10",
+	"iiJlDZiR5XmYjHszJSjW7LDBFIOCJwJFYq5SYMLwT7QwvOpzzbqnLMQ+PCCRakIcKhttBTBXLdWfieqF",
+	"+hf9b7XMAx51Ejm93EbnOVZ+S0dswd5vhZnLWIyTUUSCX/AiP/cbA+SV3qV4Hslfb5sOxowDRXMyUbrd",
+	"C3Jq8yZY7tVceOAojnGoOMXPoPNLtnMBbA1eFLGHAt1qjaOVR2cw+/zjZP/k5PPi6vf75p8Ruw5//nXR",
+	"b968Prt/N3g9P/mJMXH34x29yA/EzL1/jxdapQQpFp22875z9dM//2z+0Ts+uf/54p/s+ByRP94sfns4",
+	"2Q9/+WUy+kAup+NkUe/LjrLWY+UlOBELUDRlQqolyAyzRDrtVl39z3WUxviAORlbQem0cyO/4lDXnrjO",
+	"l30tUPatu5Af+l1OHYoWcHB/1r0+y6RzmQ5IGJuvjGOTuynh8dEhPh6h/dd11No/fIPH++jkKNxvvQ7e",
+	"hG/Q65N6Qxs+z/E/3Hy5gZK/5RX7P/9y3iLsrBuz1mGTsM8PJ2/Gf8QtEY5bzQc0Hf39uesti57Tx9Je",
+	"10D5VMlIOLi/Glyvo83osCL0rWbr9fFh03keSHqejUsXvZoV9i18k8PwocUX/VaQcPxvX4mqbP6NsN3g",
+	"gM0xX5xaTGzDT6PZOjw6fv3mpP6VoD2NssGzjqsMynEJkOOvA+RWYL6uOTrKmGPjNuAvKJDRQn0ENgZf",
+	"yYOzUKlq8CM2IfQSzbAPe7lzNMEUc22kXMWYdq7PQHu+0QIiIqSAEZNTQGJIUxhrXmkqImCGZDDFIQRI",
+	"4H1CBaaCSDLH0QLQBBEqrN3JZnGiFtKjtQ8mjEZnFF+NtZgtIsLA7nxauuXn2eLOJyVQy0eSf1k6lxmh",
+	"5D9mLBFYGSjPFzAWlu8uyp4QyPqEdQAH8WCaEcRmXZwrw44Q6jGjXSTR8zSwskl+7l9dAsfWINF6JQ1F",
+	"GeUG93gB+XJAhEhwCKOFfieFEIKIKINmb9WQ7UueBLJWMGIK+qnEGht2tJFbxBOaabtZVFJxxm7LTMSt",
+	"I5XAKNl6u44oyuCtYzJRrjFVFp1bB5dkraI8JuOdBg4sqIkVRlsHaKn1LJO0SNnV1ijHSGIb8bBGYQUP",
+	"lCz+p5a0UxRchKUy1lIi2gqtfj8iY6xssm0jUpdGjZlhiULLl0+NuUjfs4jvTHYg4tvsxV2QaFzxr8Fi",
+	"GX1ZyGYLNuxryj8uhsO3BLfXhLQdnNmA65IsDX0YN309nL6LD6lQZgQP/jXBfFEpeLNXtu19QGZYSDSL",
+	"LSlMWbjzEL38hRmzGVbGN4BJKnIOZ90UKzr29DBloHeDwxKq4GwMylVfuEazoygidKLH/CDgrKusgkQY",
+	"v3RV/+2A4y6OcEaWP7KwAvivO2vYY7HRf7Vdjn3NKyoBmAqfVcA389Nz+aIaR9kc5b2nQeAHTiQWMCZR",
+	"BEKBSAPsQjBFdIIVZepAeBo1vHqgmMOeQpGy1xANcE1HHt5CkZp1GBHPMQeBpdXvMw/0thUBIAoJvafs",
+	"gWaYRlQ8YC7ggcjpynIo0iFId13aWBCfxTwv5roSUGW5c3xy3DypN1sn9ePDN29arcNqsWOQu1UWn1F5",
+	"fNh/iu5TtbB2qKsmU/pmG4TOnFj8Igq+8EEk4zH5og84iUEyOIExR4GheAjJhEjhAvYmHvhDp/GmXq+L",
+	"oeO7Q6o+ekfqgwfnVpmJLHU20aKAg5wiCnUBe9fvP4A/kW2oC79mbPmCa6bnVceLpMRcbeN/7P/jY33/",
+	"5NO/7w2Hnv7rseGeLGv/EH+rwmzvS0z4NmmLSy/9S+XtOxRIxit4sjPSobyEShIBsrIVCdD2BQ7fAkbB",
+	"FMZ6eDnwx2iAgUj7KogkCDAOjWRdEec7WbXGmjWAPsemvRpclwbtYNSWhuxq1aYGbT7yOWZt0aLNZ9jF",
+	"rh2UoN3FsFWmVT5iV8s2NWrTkVVk9B7LrSrEitetOQz7WuU6P+nEyAcUJVUB8Xn2nEhsTnuNQe0DxDla",
+	"7KI3M3P0rrT20nXOumKjmfJ1QKjJi0S/vlEdL8VhRz5DeFQtc06E3KiWY84CLAQO+1ZdKF1ahz2kRUMN",
+	"CM0sFhuceQsyXU+9q3SzepCaMhESMtOyeK4963q93tjX/w3q9bb+73cY4THjSt0vautSYw2s52kxE4I2",
+	"OHmO5JVMougGiySSX682Fd4z4ilj/Uq/BAkVMQ7ImAQ6qqWMIqmMEl0owMZjgaULEZkRqZUmEsGBmmcd",
+	"XUgE64uEeIySSKpDUl9gGipQM0BHjEUYUeMfzshOG241tZzVkO2GoM2osTJAbHSSPyeYZ5ZpcWOnyoTk",
+	"BEHAZiOiU9PaytARvABF0LnsKhxlvPm0KEI8mJpzWuNaVwOx2DZHftLK7mJcGZ2nLEpmuwrCdwRHoQ4P",
+	"7oCurzTfi+Ig907Lwmwn2b2LiLsoRBGqo3uPzpjxGZKKIhcSr9lbSlhP2P6aeC2TxAzFw6RebwXmBRfU",
+	"XEI/wrbgypTijJDAx4ewp5yJEPEQGIfbm/N9gcYYUBRP0UgxXayApRNI/TEXGAVC40S+HdJsrCa77FUK",
+	"LJFxImsenFHoZ9pSmb/aK7WFX6H2xozkvMeLFfv00bnHC8W9s3ci/O32704VWq8G19o8uskyrwUVtEnL",
+	"rYWS7tJp7grzFGbvYxpWJzwSHg3wLI6sZZsb11MpY9E+OLBPdNqdyfhAK7PFP3S8uvv3x0fvVv+1XKoj",
+	"ah4HLMTqqVptufyG0entW882aTb+3bXxiiX5/RaqMDq/52KrYconKxmeFfFMj2p3E79qiv5F/zkG8doU",
+	"T4d9NwO9KSkGfogjog7oTlfHvAUkYcaEzJJkwlKmDwelGgsPLjGRUx3tUC62SWKF2Igj9SnV/Lc350oP",
+	"UqaPt5iySOfW1bYZ739arhoWvCRgtrhVqyJJa5dchOwyOufGr2HqivRUCdmbTkzRyBrdllFQVRuXnwCh",
+	"QmIUquMTxt5Swr9/0fcq7K4X7tAS8mYCXTcM2AyRDeHIm2s4677VO2CcTAj9QcBUUyEHBDHSlr+ZQO2K",
+	"SO9lWcpi9ceNIcTZjomCTUNX03B2m0+v9+kFSC9WmBTNxU2s/XY1302kgBmejZRtnwatBNaorM4xk9C6",
+	"nWtZZpPx3fBlsJYEqH4ljb1Xzq4d4Q3f44rIV0W2O6hKRjyZn1kbkEZOC2mCrROk7y7dSkC3TFEV1dM1",
+	"PGKn4VmkoJgH22nkbfntLK2/8+Czrh25Q5r+c7pGP4/U/Gvj3F8RKB3ngc2nxqTxz6Vrk0trEuolyU7x",
+	"wsjEt0qSrrmOyhCnyUzxab/X759dXd69O+udd+8uOxe9u9vL/nXv9OzdWa/ruFUvnN70OgP1rNsZ9Apy",
+	"MsdS7tKkya/VFI8s5560RcISU2cTI+0s2S4j2Lvp9QcwYuGi5kFHWTs2xeqDDjNPMdexKDKhjJtCyTGa",
+	"syRrN1LzVWZp/n/MrK/nFWOObTV6VX1Mt3d90zvtDHrdNsgpsYXWBXy+KL+4dsBlqvh/KFP/wgSsCw9T",
+	"EkwVnlK1p0t5jcuevzXBeYzT9jWkXUZsDEwb52n+Tniglo05nhOWCLvuA8q6n9QpemBzMYXWFTOfEcch",
+	"UCanyp7co8yEVV2gDCh+MBPWdqwTyLsqKjN5PA488wogUe53solbImGPx4F5qSJyG1QaypOb61MQZmJt",
+	"Ke+1YKUdy4UjSHudXHgNq/05LpzAeluWC40m3FIyiyNt4Kn3Gsew0unggud5Gtgs2ER0NDPDEKEST0w1",
+	"UIHodgqIdWhl5DBr99ipB2DwfyP2MCgGxZ/O5GavunDz7hRardaJ8S/9330djK670HLhWJF/RRp3pQm0",
+	"3jzar7f260eDZqPdPGk3m17zuPl78TwUG+xrUbprBLAyAVpQgoOzi15/0Lm4vtMtUXcXvcFPV9273q+3",
+	"nfO+4276/r3Sg72brS/cXd1sneu819/ybWGWKpVrg+5rx5Vo8jURSReQqYWkiXIxjOcW4oDMUARmKtjL",
+	"2nF0c1ZsK2hrZRekyBxpuTCZKWweNk8OT45fN0+OtLdnHtYruOexmFZPU+mN+rIikf7J7u/4sHp/x4f5",
+	"/la2o7dY3PNu+1sF7d+r0vtVaHhix/kurIm3aS9I5D1RRWG6urnaCu+UKxU2w51nMatSAwWAKuzfMaET",
+	"zGNO0s6ItTdMt9pTYfyn5NJqWnVNMpF4Rzl5u+ZalXe6tpPyWbzLvwYSlorKkJq1qoRMF4/lr3xlEVkh",
+	"P79+TETEEVqk1nxFP0nl41Jx+XpbF58gSv7U5ueGw/1mCqbojW4o7NsRRU/Ei8on6t/0fr09u+l1fZhh",
+	"RAXESIh7vHCtGWZzP7fNdx74BSfIN0beH6br05QMUSbvCG3Dx/on37ChVSW3/d7N3Yfezdm7s1PjJNlV",
+	"L3qXg/Rv5Vc9/eL1Te9d72aXN7tn/dOr25vO+163Ui+s1GusJ2gyFOIi1gs532905trkDhJO5EL3vpvl",
+	"TdupgrDiwNRjxi1FtuFH06Jq0nfaljVpO78NiMKVeruZdRQbm51DjLnQ5kbpi7x/ZEjXG0hCHESIY1GY",
+	"Vpui44g92FRehAI8ZVGIdVJQ1DxIe2r/9//8X3BYb7hmSOPYZO00ijRi9SZyqTyVMjYtuviLEt0o6rKg",
+	"wuxO+17TVGEf8zkJMMybwPEYcx1gcJ2ER4XkWtrHGrDZQcgCcYBiIg4yf+PAeiZ3wkx2N9dZe0LHLG1d",
+	"RoE+devWWSCeWmc94/oTouG+UmMSU1BzKhNQO0t+Oi4ty503Pbs/uz3fVdpQgWfaMVIsKG+KYogZl8rf",
+	"lw9sSLWWVxpZgJwiCWKKuLkkQaBZ1kosYC+jXLCECyMcsYdae0iH9BW8enXT6w9evYK9lVscam3wr6/6",
+	"AziYN1PUCd8F/31v8J/XncHpT//Z7Z33Br3SCwePWcBi6btDChWTHJieGN8D3V5sEtD+mqfll9ul9VyP",
+	"Q+1IDZ22ZQxCpWELF4apa6G/dSzj4C/2BdgzT8665nNt6Kgx1qtRYz4+Dk1/splg915rNZPnectPdstZ",
+	"wumnweA6de/GnM1KnuMPAmYojrUZWnGvBhFwWK+7+h6Aw0az5qmZO2DKdXXQKFtGt4CBKY/MKngP60dF",
+	"fDWabhFBQ8c4Bsq1hE4UsQccDh0Lf6EuWC90WD8sTnW0MpOaQrunagLPEtX1qaapm+tTF9T/7/+GRy6c",
+	"MkpxIHPQR4QivlCiSxO0WiGoAZIFytnKNgfmYM2GrJBMb1AwzDnCoQ6ctZVlSTIWU0eiFiJhPGPB/Q/W",
+	"EoUQjwm1N574LMYUxSQF40C/4tdckBxRoQAOgVDJ9HZ08E4pHHPLiUbmiM2xC0KHJ/gCxijAhlt1ipJw",
+	"yG/QcYHNMeck1NI4hD9YomSkp1j1RyZ1zSkWMGbqwEy0T0HTMsjLqCljmlo7u7FBAJsRCX9izrK6DxpC",
+	"QgWWQ5qKCxeOD/dHCknGjje8afSrcPMKN5F7v3v+7woboY3kCfBT3rO1zuZEbMWyrj+BrFLElJ28TaM6",
+	"wnop61CIFAhFKsa5Ea7dgaFUc2XCkCqA0+BoqviUjmMKqcZV7xIRIB7empG6FHpIX73q4jmxe9DM+kTX",
+	"paJtjeVgf4LpvqWRebPmwgyFWJ22lspaHsc4GNKUEAU8ZF8oKuTAMYqiReaf6Yo2w8PtIW144Gc9WZqq",
+	"0bbm0YNy76haKYdfAQMzxO+NI6gIFFAe1XOt6afISHF8NpERiZ7nKR43MGp41Yu651SyCVaGpUJm04NS",
+	"q5KmasMbqXR69apZbygs5kj2lX69y24Y0bXTQtypg1MEpri5Wa97Q9oykUOrfUYsXMCeArYY41Rg1hS6",
+	"0kqlt4D0q/uRsovsWCIM8+nKpLFS1JpHNVayOHxxlnY59ifVLkVeyKRfR4UHlq+8IT30wM/q4TxTKujD",
+	"nnGCaxqjvq43tA9bzVrKDNalL/r4hgO8IT0yuNAkIcAvpGGVqi5Qjl5gLbbvpaUBPgSI8wUMnQJZDR04",
+	"0LgYOoUijKGj7BohOSJUCm9Ijz3wN/R6GoqlYMxi5dT71e2kfq2UFFEuC6ETdVYaALt3ezeYxpNa+bWn",
+	"b4viSaQsHT8NG3v6gV/Twgt/ibkumdVCxNxDVYC/bScVrsK/yVqAtRjqwter79lAQ801XLbBCfM1jZac",
+	"KRd8yWTsaSLOOPYYgilSdiHmahdvPOgnynLHOkw+x1ybSW17fsIr1tSrKW3ibu15RXbXboDiB8yNshCW",
+	"2GxywCsmKH2NMRRFud70hvTEgx5NZkYXGJo09qm+l0v3PRTiTA8siUJAkRKB6N6YpIZcbctJRAJssyHW",
+	"0O7EKJhiaHr1NVt7QuQ0GRVtr+zfUcRGBzNE6MH52Wnvsn92+d6bhabIWUb4aS/CpNlSPlZqteZo588k",
+	"fx0Fy9J1rGB32k7Lq3stE3OaaoelaNFqR5MJWVWTi3Xzls5IpKkRrYW0hYEi0ykiXEjTX/p08sSQdh3G",
+	"CTdOe4HwvCHtpEkTEkUwwsDtlVSb0jWJdtmKjXVKVuUJATtrUURbQR4WRDUILAX4Rfnchma94ZtymXUH",
+	"U6CFUKLb6NmbFKL8bixF6ql1pyOA9uqgzJDSN6mUjb67koaxtyNiIdMU7DNuMNSZZxoW79kQyWyG+ML2",
+	"QOgjibP7+Yw3FqAocs1Rlo5Oy35EIrgaXOfnqIgru5GwlPUr1v+Vaqq0m5wnXostOfnfWd1k49+KnTCF",
+	"0NfqZQrLUnrWaR2brq9i9nW90raUnF8NHXI8Zl+Uk3pOaPLFWQubFj/vN5xi0FRhdz+bOO1h+ehcsD9J",
+	"FKGDI6/ufFraQKjTrCsubDRa3msTRFBgaRlZPjP9KI9gjhaFOyzKB5Ei9/l4s+1yz7iRsbIFvuK6sqvc",
+	"YinZFaazt2BcZN2xJZskNXWJrLJEap6zev1ns9543tVthURgsShmUzqr0Wz97qz1bVY2a+a1I05rpb+8",
+	"uqm8nNZ2fjvq//Iza7x/Q36Oz1u90aj5pT7+/OEKT1r0Yj7/8/r2YvR5Pnj47+PTPy/45Y/0Z/Ku97o1",
+	"Ov8cfBj3Rr+O6O27/fDkt3GHXzgvPVib7K84WStL1cyH9fqmabPDOVi9mFWPa2wft3oxnx7X2j5u7epH",
+	"PfBw+8DsLk69ZV1ku31QdmGfW2Rdoy9zsS7RREuEsvQ3QqEiqLRZExvT2CrUdJS5DCfVihMyxxRsf42O",
+	"nBXaaDqX3ZoHpgnKmEKMh5hrS2hIUysKlP3pFhqLIKHa4/B1hZmHRKBtYskT7MGPOECJwGWvXM08I1Kn",
+	"51P2HVKuF1ZDlatTiFo9DvOmrqKXtvQzi9rPwnf6ZqFCN5e/i0rmGIX+W6BK6ynkFfrFxQ6Kutil81I9",
+	"Xep70ve75dWHuuPwY5V8+LRcfiq0KuluMFMVZDu7GvV63rbl1J3dhXlVp9Zy/WrlpmHzb3JTZ2W3U5X+",
+	"+OUvAbNZwCgsZtT7HPlSCGwb4RJhWVHRM1BbpObCBnOrrhIC2U0cylnX2nw9YFEMsBRCDisRnCFNzWoT",
+	"xSEys/HfFqNKyhTNYyuKZSM2UcJgkpAQ6zJ8zdG6ytC4EXKK5JBWXz1bygpqeXhYb8Gen15QLd7zw6a/",
+	"k4VvMLdJoCgJlUWHSzVpO4ia0oUez5Y1u7Hh+m0n35nvq28p+Yvxn8n4Bo27WBauM8GysqmFEzxXznxq",
+	"eY8WuofhrFss1dXs7Jv4b4GZ7Lc/iJVKS6Iv61vnrMJ91X7tbabLUcashSqMAqPpqpkQG6kxY8H9kE44",
+	"olInG2a1r9X3X8We+U0JOpCS/7DCx+cXpKZ1o9EiC3soF1SDZWzIA0hiZY2lyQUv/YUFYxCs/sSC8SFe",
+	"/qsKn76jCKi4YuIv/n8m/7/HcjfmXyHMqqXyVw5yF1X3+yh3ouK3QQwhVlgEhpkofgBCTX2deqgvOsgL",
+	"ymyMUPFeFmrSl7Fruh7S0ptZaB86paBjdrE8L15cb26HYjNsqqhtVfVbm1s0LDak2dhSafZAt1SmBfer",
+	"8m+tsv5bBv/6RUny8shfORKX00rap2EyttlbsKer000vKQvED2Any7KstRfF+Yr9u8WvlK+y0pub9iyW",
+	"7pV+spFw1yKt6vjWWoilUKCWRiGfjMBlYVMrwFGk1MsivUtJR+iqY3I7BDyXz/lBlHKXzouNtuJvGGw4",
+	"4LxCOz3X/EnxMHe6fv2/yGXny3KHwfcLLB6tt8MUb4d7Ji39pY9fqo8368QnvfJCYaUm/mJJ5Ufdc2sc",
+	"4Cqr8p8s4VlRXXpxogfXSE6FzX+bihz/YN70YY/xrGDJ1gzWlFIcky/amBY4mmPd0lHOWf7t9LY/uLrY",
+	"715ddM4uNWfZ/ay5FL3+oBy+r+lcpJdbpysYWH5a/p8AAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -99,6 +99,9 @@ type AdminConfig struct {
 	Disabled bool
 	// Token, if set, is required as "Authorization: Bearer <Token>".
 	Token string
+	// CORSOrigins are browser origins (scheme://host[:port]) allowed to
+	// call the control API (--admin-cors); others stay refused.
+	CORSOrigins []string
 }
 
 // Defaults fills unset fields.
@@ -215,7 +218,7 @@ func New(ctx context.Context, cfg Config, factories ...VendorFactory) (*Server, 
 	}
 	var adminErr error
 	if !cfg.Admin.Disabled {
-		adminErr = admin.Register(e, s, admin.Options{Token: cfg.Admin.Token})
+		adminErr = admin.Register(e, s, admin.Options{Token: cfg.Admin.Token, AllowOrigins: cfg.Admin.CORSOrigins})
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
@@ -263,6 +266,9 @@ func New(ctx context.Context, cfg Config, factories ...VendorFactory) (*Server, 
 			MaxAge:        600,
 		}))
 	}
+	if len(cfg.Admin.CORSOrigins) > 0 && !cfg.Admin.Disabled {
+		e.Use(adminCORS(cfg.Admin.CORSOrigins))
+	}
 	e.Use(s.journalRequests)
 	e.Use(s.validateRequests)
 
@@ -272,6 +278,7 @@ func New(ctx context.Context, cfg Config, factories ...VendorFactory) (*Server, 
 		}
 		return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
 	})
+	e.GET("/", s.home)
 	for _, name := range s.names {
 		s.vendor[name].vendor.Register(e)
 	}
@@ -416,6 +423,10 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, ready func(addr net
 		ErrorLog:          slog.NewLogLogger(s.cfg.Log.Handler(), slog.LevelWarn),
 		Protocols:         Protocols(),
 	}
+	if s.journal != nil {
+		// Long polls of the journal (the dashboard) answer at once.
+		hs.RegisterOnShutdown(s.journal.Wake)
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	if s.cfg.Watch {
@@ -424,7 +435,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, ready func(addr net
 			return err
 		}
 	}
-	s.cfg.Log.Info("idpmock listening", "addr", ln.Addr().String())
+	s.cfg.Log.Debug("idpmock listening", "addr", ln.Addr().String()) // the command logs a banner
 	if ready != nil {
 		ready(ln.Addr())
 	}

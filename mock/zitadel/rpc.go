@@ -148,6 +148,9 @@ func (f *rpcFront) rpc(w http.ResponseWriter, r *http.Request, h http.Handler) {
 			http.Error(w, "internal error", http.StatusInternalServerError)
 		}
 	}()
+	if rpcProtocol(r) == journal.ProtocolConnect {
+		w = &forcedStatus{ResponseWriter: w}
+	}
 	if d, ok := rpcTimeout(r); ok && h == f.transcoder {
 		withDeadline(w, r, h, d)
 		return
@@ -347,3 +350,33 @@ func rpcContentType(ct string) bool {
 	}
 	return false
 }
+
+// forcedStatusHeader carries a status forced by an override or Prefer from
+// the REST face to the front, for Connect calls only; it never reaches the
+// client.
+const forcedStatusHeader = "X-Idpmock-Forced-Status"
+
+// forcedStatus answers a Connect call with the status an override or
+// Prefer forced, as the Connect face did before it was transcoded (the
+// error body's code stays the one ZITADEL would send).
+type forcedStatus struct {
+	http.ResponseWriter
+}
+
+func (f *forcedStatus) WriteHeader(code int) {
+	if v := f.Header().Get(forcedStatusHeader); v != "" {
+		f.Header().Del(forcedStatusHeader)
+		if n, err := strconv.Atoi(v); err == nil && n >= 400 && n <= 599 {
+			code = n
+		}
+	}
+	f.ResponseWriter.WriteHeader(code)
+}
+
+func (f *forcedStatus) Flush() {
+	if fl, ok := f.ResponseWriter.(http.Flusher); ok {
+		fl.Flush()
+	}
+}
+
+func (f *forcedStatus) Unwrap() http.ResponseWriter { return f.ResponseWriter }
