@@ -190,3 +190,23 @@ func jsonText(v any) (string, error) {
 	b, err := json.Marshal(v)
 	return string(b), err
 }
+
+// TestRPCUnsupportedCodec: a Content-Type no RPC face serves (gRPC-Web
+// text, none at all) is 415 with the ones it does, as connect-go answers.
+func TestRPCUnsupportedCodec(t *testing.T) {
+	srv := start(t)
+	for _, ct := range []string{"application/grpc-web-text", "text/plain", ""} {
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+connectSv+"GetSession", strings.NewReader("AAAAAAM="))
+		if ct != "" {
+			req.Header.Set("Content-Type", ct)
+		}
+		resp, err := srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusUnsupportedMediaType || !strings.Contains(resp.Header.Get("Accept-Post"), "application/grpc-web+proto") {
+			t.Errorf("%q: %d, Accept-Post %q", ct, resp.StatusCode, resp.Header.Get("Accept-Post"))
+		}
+	}
+}

@@ -344,8 +344,8 @@ func rpcContentType(ct string) bool {
 	mt, _, _ := strings.Cut(strings.ToLower(ct), ";")
 	switch strings.TrimSpace(mt) {
 	case "application/json", "application/proto", "application/grpc", "application/grpc+proto", "application/grpc+json",
-		"application/grpc-web", "application/grpc-web+proto", "application/grpc-web+json",
-		"application/grpc-web-text", "application/grpc-web-text+proto":
+		"application/grpc-web", "application/grpc-web+proto", "application/grpc-web+json":
+		// Not grpc-web-text: connect-go (ZITADEL) does not serve it either.
 		return true
 	}
 	return false
