@@ -182,7 +182,7 @@ func EntryDoc(e journal.Entry) gen.JournalEntry {
 		Vendor: ptr(e.Vendor), Operation: ptr(e.Operation), Headers: e.Header, Body: e.Body,
 		Valid: e.Valid(), Status: e.Status, DurationMs: &ms,
 		Override: ptr(e.Override), Prefer: ptr(e.Prefer), Fault: ptr(e.Fault),
-		Protocol: protocol(e.Protocol),
+		Protocol: protocol(e.Protocol), Procedure: ptr(e.Procedure),
 	}
 	if d.Headers == nil {
 		d.Headers = map[string][]string{}

@@ -38,6 +38,7 @@ type Entry struct {
 	Prefer    string // Prefer header that shaped the answer
 	Fault     string // "drop"
 	Protocol  string // ProtocolREST, ProtocolConnect, ProtocolGRPC or ProtocolGRPCWeb
+	Procedure string // the RPC path called, for RPC calls served as the REST Method and Path
 	Nearest   *Nearest
 	// ResponseHeader and ResponseBody are the answer as sent (redacted like
 	// the request when read); ResponseBody is decoded from the kept bytes.

@@ -14,15 +14,24 @@ const (
 
 type protocolKey struct{}
 
-// WithProtocol tags ctx with the protocol the client spoke.
-func WithProtocol(ctx context.Context, protocol string) context.Context {
-	return context.WithValue(ctx, protocolKey{}, protocol)
+type rpcCall struct{ protocol, procedure string }
+
+// WithProtocol tags ctx with the protocol the client spoke and, for an RPC,
+// the procedure it called ("/zitadel.session.v2.SessionService/GetSession").
+func WithProtocol(ctx context.Context, protocol, procedure string) context.Context {
+	return context.WithValue(ctx, protocolKey{}, rpcCall{protocol, procedure})
 }
 
 // ProtocolOf is the protocol ctx was tagged with, ProtocolREST if none.
 func ProtocolOf(ctx context.Context) string {
-	if p, ok := ctx.Value(protocolKey{}).(string); ok && p != "" {
-		return p
+	if c, ok := ctx.Value(protocolKey{}).(rpcCall); ok && c.protocol != "" {
+		return c.protocol
 	}
 	return ProtocolREST
+}
+
+// ProcedureOf is the RPC procedure ctx was tagged with, "" if none.
+func ProcedureOf(ctx context.Context) string {
+	c, _ := ctx.Value(protocolKey{}).(rpcCall)
+	return c.procedure
 }

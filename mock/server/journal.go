@@ -39,7 +39,7 @@ func (s *Server) journalRequests(next echo.HandlerFunc) echo.HandlerFunc {
 		e := journal.Entry{
 			At: start.UTC(), Clock: s.clock.Now(), Method: req.Method, Path: req.URL.Path,
 			Query: s.redact.Query(req.URL.RawQuery), Header: s.redact.Header(req.Header),
-			Protocol: journal.ProtocolOf(req.Context()),
+			Protocol: journal.ProtocolOf(req.Context()), Procedure: journal.ProcedureOf(req.Context()),
 		}
 		if len(raw) > maxJournalBody {
 			e.Body = fmt.Sprintf("[body over %d bytes, not kept]", maxJournalBody)

@@ -124,6 +124,11 @@ func TestGRPCControlSurface(t *testing.T) {
 	if len(es) != 1 || es[0].Prefer != "code=403" || es[0].Protocol != journal.ProtocolGRPC {
 		t.Fatalf("journal: %+v", es)
 	}
+	// The admin API shows the protocol and the procedure called.
+	adm := callWith(t, srv, http.MethodGet, "/__mock/journal?operation=SessionService_GetSession", "", nil)
+	if p, _ := get(adm.body, "entries.0.protocol").(string); p != "grpc" || get(adm.body, "entries.0.procedure") != connectSv+"GetSession" {
+		t.Fatalf("admin journal: %s", adm.raw)
+	}
 
 	// An override answers the next gRPC call with its status and body.
 	srv.Override(t, override.Spec{Operation: "SessionService_CreateSession", Times: 1, Status: http.StatusServiceUnavailable,

@@ -117,7 +117,7 @@ func (f *rpcFront) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // browsers' CORS itself (the REST layer sees no Origin, so its CORS headers
 // do not double up) and hands it on.
 func (f *rpcFront) rpc(w http.ResponseWriter, r *http.Request, h http.Handler) {
-	r = r.WithContext(journal.WithProtocol(r.Context(), rpcProtocol(r)))
+	r = r.WithContext(journal.WithProtocol(r.Context(), rpcProtocol(r), r.URL.Path))
 	if origin := r.Header.Get("Origin"); origin != "" {
 		hd := w.Header()
 		hd.Set("Access-Control-Allow-Origin", origin)

@@ -145,7 +145,7 @@ func TestRPCLoginEveryTransport(t *testing.T) {
 			}
 
 			entries := srv.Requests(journal.Query{Operation: "SessionService_CreateSession"})
-			if len(entries) != 1 || entries[0].Protocol != tr.protocol {
+			if len(entries) != 1 || entries[0].Protocol != tr.protocol || entries[0].Procedure != connectSv+"CreateSession" {
 				t.Fatalf("journal: %d CreateSession entries, protocol %q; want 1, %q", len(entries), protocolOf(entries), tr.protocol)
 			}
 		})
