@@ -48,12 +48,20 @@ func withDeadline(w http.ResponseWriter, r *http.Request, h http.Handler, d time
 	defer cancel()
 	rec := &recorder{header: http.Header{}}
 	done := make(chan struct{})
+	var panicked any
 	go func() {
 		defer close(done)
+		// A panic here would end the process: hand it to the request's
+		// goroutine, where net/http (a deliberate connection drop) or the
+		// front's recover deals with it.
+		defer func() { panicked = recover() }()
 		h.ServeHTTP(rec, r.WithContext(ctx))
 	}()
 	select {
 	case <-done:
+		if panicked != nil {
+			panic(panicked)
+		}
 		rec.replay(w)
 		return
 	case <-ctx.Done():

@@ -215,3 +215,37 @@ func TestRPCUnsupportedCodec(t *testing.T) {
 		}
 	}
 }
+
+// TestGRPCDroppedConnection: an override's fault "drop" resets a gRPC call
+// (with a deadline, served on the front's own goroutine, and without), is
+// journaled as a drop, and the server goes on answering.
+func TestGRPCDroppedConnection(t *testing.T) {
+	srv := start(t)
+	conn := grpcConn(t, srv)
+	for _, withDeadline := range []bool{true, false} {
+		srv.Override(t, override.Spec{Operation: "SessionService_CreateSession", Times: 1, Fault: "drop"})
+		ctx := context.Background()
+		if withDeadline {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, 10*time.Second)
+			defer cancel()
+		}
+		err := invoke(ctx, conn, "CreateSession", &sessionpb.CreateSessionRequest{}, &sessionpb.CreateSessionResponse{})
+		if c := status.Code(err); c != codes.Internal && c != codes.Unavailable {
+			t.Fatalf("deadline %v: dropped call answered %v", withDeadline, err)
+		}
+		var out sessionpb.CreateSessionResponse
+		if err := invoke(ctx, conn, "CreateSession", &sessionpb.CreateSessionRequest{}, &out); err != nil || out.GetSessionId() == "" {
+			t.Fatalf("deadline %v: the next call: %v", withDeadline, err)
+		}
+	}
+	drops := 0
+	for _, e := range srv.Requests(journal.Query{Operation: "SessionService_CreateSession"}) {
+		if e.Fault == "drop" && e.Protocol == journal.ProtocolGRPC {
+			drops++
+		}
+	}
+	if drops != 2 {
+		t.Fatalf("%d drops journaled, want 2", drops)
+	}
+}
