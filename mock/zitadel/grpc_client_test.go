@@ -197,7 +197,8 @@ func jsonText(v any) (string, error) {
 }
 
 // TestRPCUnsupportedCodec: a Content-Type no RPC face serves (gRPC-Web
-// text, none at all) is 415 with the ones it does, as connect-go answers.
+// text, none at all) is 415 with the ones it does, and another method than
+// POST 405, as connect-go answers.
 func TestRPCUnsupportedCodec(t *testing.T) {
 	srv := start(t)
 	for _, ct := range []string{"application/grpc-web-text", "text/plain", ""} {
@@ -213,6 +214,16 @@ func TestRPCUnsupportedCodec(t *testing.T) {
 		if resp.StatusCode != http.StatusUnsupportedMediaType || !strings.Contains(resp.Header.Get("Accept-Post"), "application/grpc-web+proto") {
 			t.Errorf("%q: %d, Accept-Post %q", ct, resp.StatusCode, resp.Header.Get("Accept-Post"))
 		}
+	}
+	// Another method than POST on a procedure is 405, Allow: POST.
+	r := callWith(t, srv, http.MethodGet, connectSv+"GetSession", "", map[string]string{"Authorization": bearer})
+	if r.status != http.StatusMethodNotAllowed || r.header.Get("Allow") != "POST" {
+		t.Errorf("GET on a procedure: %d, Allow %q: %s", r.status, r.header.Get("Allow"), r.raw)
+	}
+	// Refused calls are journaled, as the RPC calls they were.
+	es := srv.Requests(journal.Query{Path: connectSv + "GetSession"})
+	if len(es) != 4 || es[3].Status != http.StatusMethodNotAllowed || es[3].Protocol != journal.ProtocolConnect {
+		t.Errorf("journal: %d entries %+v", len(es), es)
 	}
 }
 

@@ -31,6 +31,9 @@ func (v *Vendor) fromProblem(c echo.Context, p *problem.Problem) *zerr {
 		if e := rpcMissingID(c.Request()); e != nil {
 			return e
 		}
+		if e := rpcRefused(c); e != nil {
+			return e
+		}
 		if connect {
 			e := plainErr(codeUnimplemented, "Not Found")
 			e.status = http.StatusNotFound

@@ -17,9 +17,12 @@ import (
 	"connectrpc.com/grpchealth"
 	"connectrpc.com/grpcreflect"
 	"connectrpc.com/vanguard"
+	"github.com/labstack/echo/v4"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 
+	sessionpb "github.com/idpmock/idpmock/gen/zitadelpb/zitadel/session/v2"
 	"github.com/idpmock/idpmock/gen/zitadelpb/zitadel/session/v2/sessionpbconnect"
 	"github.com/idpmock/idpmock/mock/journal"
 	"github.com/idpmock/idpmock/mock/server"
@@ -100,10 +103,10 @@ func (f *rpcFront) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case strings.HasPrefix(p, f.reflAlpha):
 		f.rpc(w, r, f.reflAlphaH)
 	case strings.HasPrefix(p, connectPrefix):
-		if r.Method == http.MethodPost && !rpcContentType(r.Header.Get("Content-Type")) {
-			// connect-go's answer to a codec it does not know: 415, no body.
-			w.Header().Set("Accept-Post", acceptPost)
-			w.WriteHeader(http.StatusUnsupportedMediaType)
+		if r.Method != http.MethodPost || !rpcContentType(r.Header.Get("Content-Type")) {
+			// Not a call the transcoder takes: the server answers (and
+			// journals) it, in Connect's form (rpcRefused).
+			f.next.ServeHTTP(w, r.WithContext(journal.WithProtocol(r.Context(), journal.ProtocolConnect, p)))
 			return
 		}
 		connectHeader(r)
@@ -380,3 +383,24 @@ func (f *forcedStatus) Flush() {
 }
 
 func (f *forcedStatus) Unwrap() http.ResponseWriter { return f.ResponseWriter }
+
+// rpcRefused answers, as connect-go does, a request for one of the
+// service's procedures that the transcoder did not take: another method
+// than POST is 405 (Allow: POST), another Content-Type 415 (Accept-Post).
+func rpcRefused(c echo.Context) *zerr {
+	r := c.Request()
+	svc, method, ok := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
+	if !ok || svc != sessionpbconnect.SessionServiceName || sessionpb.File_zitadel_session_v2_session_service_proto.
+		Services().ByName("SessionService").Methods().ByName(protoreflect.Name(method)) == nil {
+		return nil
+	}
+	if r.Method != http.MethodPost {
+		c.Response().Header().Set("Allow", http.MethodPost)
+		e := plainErr(codeUnimplemented, "Method Not Allowed")
+		e.status = http.StatusMethodNotAllowed
+		return e
+	}
+	e := plainErr(codeUnimplemented, "Content-Type %q is not a Connect, gRPC or gRPC-Web codec", r.Header.Get("Content-Type"))
+	e.status = http.StatusUnsupportedMediaType
+	return e
+}
