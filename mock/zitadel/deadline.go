@@ -13,7 +13,7 @@ import (
 // RPC deadlines: connect-go (ZITADEL) gives the handler a context bounded
 // by grpc-timeout or connect-timeout-ms and answers deadline_exceeded when
 // it passes. vanguard only forwards the value, so the front applies it:
-// the call runs against a private recorder, and whichever comes first, the
+// the call runs into the front's recorder, and whichever comes first, the
 // answer or the deadline, is what the client gets.
 
 // rpcTimeout reads the call's timeout; ok is false when it sets none.
@@ -39,14 +39,15 @@ func rpcTimeout(r *http.Request) (time.Duration, bool) {
 	return 0, false
 }
 
-// withDeadline serves r through h under the call's timeout.
-func withDeadline(w http.ResponseWriter, r *http.Request, h http.Handler, d time.Duration) {
+// withDeadline serves r through h into rec under the call's timeout. It
+// reports whether h finished first; if not, it has answered
+// deadline_exceeded on w.
+func withDeadline(w http.ResponseWriter, r *http.Request, h http.Handler, d time.Duration, rec *recorder) bool {
 	// The transcoder rewrites the request's headers in place: keep what the
 	// client sent.
 	ct := strings.ToLower(r.Header.Get("Content-Type"))
 	ctx, cancel := context.WithTimeout(r.Context(), d)
 	defer cancel()
-	rec := &recorder{header: http.Header{}}
 	done := make(chan struct{})
 	var panicked any
 	go func() {
@@ -62,19 +63,19 @@ func withDeadline(w http.ResponseWriter, r *http.Request, h http.Handler, d time
 		if panicked != nil {
 			panic(panicked)
 		}
-		rec.replay(w)
-		return
+		return true
 	case <-ctx.Done():
 	}
 	rec.abandon()
 	const msg = "context deadline exceeded"
 	if strings.HasPrefix(ct, "application/grpc") {
 		grpcErr(w, ct, int(codeDeadlineExceeded), msg)
-		return
+		return false
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(httpStatus(codeDeadlineExceeded))
 	_, _ = w.Write([]byte(`{"code":"deadline_exceeded","message":"` + msg + `"}`))
+	return false
 }
 
 // recorder keeps a unary answer until it is known to beat the deadline.

@@ -260,3 +260,35 @@ func TestGRPCDroppedConnection(t *testing.T) {
 		t.Fatalf("%d drops journaled, want 2", drops)
 	}
 }
+
+// TestRPCRefusedCallsJournaled: calls refused before the REST face (a
+// message that does not decode, a broken gRPC envelope) are in the journal
+// too, unmatched, with their protocol, procedure and the answer sent.
+func TestRPCRefusedCallsJournaled(t *testing.T) {
+	srv := start(t)
+	bad := callWith(t, srv, http.MethodPost, connectSv+"CreateSession", `{"checks":`, map[string]string{"Authorization": bearer, "Content-Type": "application/json"})
+	if bad.status != http.StatusBadRequest || str(bad.body, "code") != "invalid_argument" {
+		t.Fatalf("malformed Connect JSON: %d %s", bad.status, bad.raw)
+	}
+	req, _ := http.NewRequest(http.MethodPost, srv.URL+connectSv+"GetSession", strings.NewReader(""))
+	req.Header.Set("Content-Type", "application/grpc")
+	req.Header.Set("Authorization", bearer)
+	resp, err := h2c().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.Header.Get("Grpc-Status") != "12" {
+		t.Fatalf("empty gRPC call: %v", resp.Header)
+	}
+	es := srv.Requests(journal.Query{Unmatched: true})
+	if len(es) != 2 {
+		t.Fatalf("%d unmatched entries, want 2: %+v", len(es), es)
+	}
+	if e := es[0]; e.Protocol != journal.ProtocolConnect || e.Procedure != connectSv+"CreateSession" || e.Status != http.StatusBadRequest || e.Body != `{"checks":` {
+		t.Errorf("Connect entry: %+v", e)
+	}
+	if e := es[1]; e.Protocol != journal.ProtocolGRPC || e.Procedure != connectSv+"GetSession" || e.Status != http.StatusOK {
+		t.Errorf("gRPC entry: %+v", e)
+	}
+}

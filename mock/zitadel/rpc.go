@@ -2,6 +2,7 @@ package zitadel
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	connectrpc "connectrpc.com/connect"
 	"connectrpc.com/grpchealth"
@@ -59,7 +61,7 @@ func (v *Vendor) Front(next http.Handler) http.Handler {
 	if v.bodyLimit > 0 && v.bodyLimit < math.MaxUint32 {
 		limit = uint32(v.bodyLimit)
 	}
-	svc := vanguard.NewService(sessionpbconnect.SessionServiceName, next,
+	svc := vanguard.NewService(sessionpbconnect.SessionServiceName, reachedREST(next),
 		vanguard.WithTargetProtocols(vanguard.ProtocolREST),
 		vanguard.WithTargetCodecs(vanguard.CodecJSON),
 		vanguard.WithMaxMessageBufferBytes(limit),
@@ -135,7 +137,10 @@ func (f *rpcFront) rpc(w http.ResponseWriter, r *http.Request, h http.Handler) {
 		// stream's whole body would wait for the client forever.
 		if h == f.transcoder {
 			if code, msg := f.checkEnvelope(r); code != 0 {
-				grpcErr(w, r.Header.Get("Content-Type"), code, msg)
+				// Answered here, journaled by the server (refusedAnswer).
+				rec := &recorder{header: http.Header{}}
+				grpcErr(rec, r.Header.Get("Content-Type"), code, msg)
+				f.next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), refusedKey{}, rec)))
 				return
 			}
 		}
@@ -154,11 +159,75 @@ func (f *rpcFront) rpc(w http.ResponseWriter, r *http.Request, h http.Handler) {
 	if rpcProtocol(r) == journal.ProtocolConnect {
 		w = &forcedStatus{ResponseWriter: w}
 	}
-	if d, ok := rpcTimeout(r); ok && h == f.transcoder {
-		withDeadline(w, r, h, d)
+	if h == f.transcoder {
+		f.transcode(w, r)
 		return
 	}
 	h.ServeHTTP(w, r)
+}
+
+type reachedKey struct{}
+
+type refusedKey struct{}
+
+// reachedREST marks, on the call's context, that the transcoder handed the
+// call on to the REST face.
+func reachedREST(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if b, ok := r.Context().Value(reachedKey{}).(*atomic.Bool); ok {
+			b.Store(true)
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// transcode runs a call through the transcoder. A call it answers itself
+// (a message it cannot decode, one over the size limit, a bad protocol
+// header) never reaches the REST face, so it is handed to the server as
+// the client sent it, to be journaled; the server's answer is then the
+// transcoder's, replayed (refusedAnswer).
+func (f *rpcFront) transcode(w http.ResponseWriter, r *http.Request) {
+	var raw []byte
+	var readErr error
+	if r.Body != nil && r.Body != http.NoBody {
+		raw, readErr = io.ReadAll(io.LimitReader(r.Body, f.limit+6))
+	}
+	body := func() io.ReadCloser {
+		if readErr != nil {
+			return io.NopCloser(io.MultiReader(bytes.NewReader(raw), errReader{readErr}))
+		}
+		return io.NopCloser(bytes.NewReader(raw))
+	}
+	orig := r.Clone(r.Context()) // the transcoder rewrites the headers in place
+	r.Body = body()
+	reached := new(atomic.Bool)
+	r = r.WithContext(context.WithValue(r.Context(), reachedKey{}, reached))
+	rec := &recorder{header: http.Header{}}
+	if d, ok := rpcTimeout(r); ok {
+		if !withDeadline(w, r, f.transcoder, d, rec) {
+			return // the deadline passed and was answered
+		}
+	} else {
+		f.transcoder.ServeHTTP(rec, r)
+	}
+	if reached.Load() {
+		rec.replay(w)
+		return
+	}
+	orig.Body = body()
+	f.next.ServeHTTP(w, orig.WithContext(context.WithValue(orig.Context(), refusedKey{}, rec)))
+}
+
+// refusedAnswer replays, for a call the transcoder refused and handed to
+// the server for the journal, the transcoder's answer; ok is false for
+// other requests.
+func refusedAnswer(c echo.Context) bool {
+	rec, ok := c.Request().Context().Value(refusedKey{}).(*recorder)
+	if !ok {
+		return false
+	}
+	rec.replay(c.Response())
+	return true
 }
 
 // checkEnvelope reads a gRPC or gRPC-Web request's one message and

@@ -110,6 +110,9 @@ func isConnect(path string) bool { return strings.HasPrefix(path, connectPrefix)
 // WriteError renders p as the face of the request expects: a grpc-gateway
 // status on REST paths, a Connect error on Connect paths.
 func (v *Vendor) WriteError(c echo.Context, p *problem.Problem) error {
+	if refusedAnswer(c) {
+		return nil // an RPC call the transcoder refused, here for the journal
+	}
 	return v.writeErr(c, v.fromProblem(c, p))
 }
 
