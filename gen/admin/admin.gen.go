@@ -66,22 +66,46 @@ func (e ErrorCode) Valid() bool {
 
 // Defines values for JournalEntryProtocol.
 const (
-	Connect JournalEntryProtocol = "connect"
-	Grpc    JournalEntryProtocol = "grpc"
-	GrpcWeb JournalEntryProtocol = "grpc-web"
-	Rest    JournalEntryProtocol = "rest"
+	JournalEntryProtocolConnect JournalEntryProtocol = "connect"
+	JournalEntryProtocolGrpc    JournalEntryProtocol = "grpc"
+	JournalEntryProtocolGrpcWeb JournalEntryProtocol = "grpc-web"
+	JournalEntryProtocolRest    JournalEntryProtocol = "rest"
 )
 
 // Valid indicates whether the value is a known member of the JournalEntryProtocol enum.
 func (e JournalEntryProtocol) Valid() bool {
 	switch e {
-	case Connect:
+	case JournalEntryProtocolConnect:
 		return true
-	case Grpc:
+	case JournalEntryProtocolGrpc:
 		return true
-	case GrpcWeb:
+	case JournalEntryProtocolGrpcWeb:
 		return true
-	case Rest:
+	case JournalEntryProtocolRest:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for JournalQueryProtocol.
+const (
+	JournalQueryProtocolConnect JournalQueryProtocol = "connect"
+	JournalQueryProtocolGrpc    JournalQueryProtocol = "grpc"
+	JournalQueryProtocolGrpcWeb JournalQueryProtocol = "grpc-web"
+	JournalQueryProtocolRest    JournalQueryProtocol = "rest"
+)
+
+// Valid indicates whether the value is a known member of the JournalQueryProtocol enum.
+func (e JournalQueryProtocol) Valid() bool {
+	switch e {
+	case JournalQueryProtocolConnect:
+		return true
+	case JournalQueryProtocolGrpc:
+		return true
+	case JournalQueryProtocolGrpcWeb:
+		return true
+	case JournalQueryProtocolRest:
 		return true
 	default:
 		return false
@@ -280,12 +304,19 @@ type JournalQuery struct {
 	Operation *string            `json:"operation,omitempty"`
 
 	// Path Exact request path.
-	Path      *string `json:"path,omitempty"`
-	Status    *int    `json:"status,omitempty"`
-	Unmatched *bool   `json:"unmatched,omitempty"`
-	Valid     *bool   `json:"valid,omitempty"`
-	Vendor    *string `json:"vendor,omitempty"`
+	Path *string `json:"path,omitempty"`
+
+	// Procedure Exact RPC path called ("/zitadel.session.v2.SessionService/GetSession").
+	Procedure *string               `json:"procedure,omitempty"`
+	Protocol  *JournalQueryProtocol `json:"protocol,omitempty"`
+	Status    *int                  `json:"status,omitempty"`
+	Unmatched *bool                 `json:"unmatched,omitempty"`
+	Valid     *bool                 `json:"valid,omitempty"`
+	Vendor    *string               `json:"vendor,omitempty"`
 }
+
+// JournalQueryProtocol defines model for JournalQuery.Protocol.
+type JournalQueryProtocol string
 
 // Match Extra conditions; all must hold.
 type Match struct {
@@ -2519,60 +2550,60 @@ var swaggerSpec = []string{
 	"aGOPIQSUJGfavAxd1Uv8pdYVgRsy0NpQWzPWElZMwWhmHbuQAscxrHhuyA2AfWTmfoq3BhLNRYpJ+CKM",
 	"NCyAVo/deWGNeRbDEldSoV+iH5HtI0+1wOoVDkj8n2u4OBiJ9++jpkD7zHVg6v3jWZ5UShsoABdG9giZ",
 	"hZ7/+Y//BHxbojU+O/6K5RUGje4I9jGkOgGYcEtYKyUaDyN8y1Jz1oKAXwjWMs9gEf304vGj84evHj96",
-	"3Q8N253lvOBWnQsueEGYfhrSggME5zBdqfnFjvbQthtx0pigs2xBZrijShTMpGvcBxK/DT8G8nlKi9yo",
-	"e7unM4oR2rk39BmwPIei0sbei03bfB7KCqPk3SI6qTSqE54tojksIrZMF9F1Mr5bRU6ZxgkXGoXmhl+h",
-	"faxjsAruR4e3RNrznKLbD9nVc6J3bYzc311MvIg7H6ZLTGGUeAr55FFQTiFF+qGNA4ZEtlHm+tY8o01z",
-	"qekOGxuzXHSz3hLZzHhGQA721aFSfWSTJe7VvPeFdoTYYFHmzGAMBcXCe2IMohZS3JIlHevl68lD/uNZ",
-	"95wfWTqDD47dsB/XXWeXmATPsjfuOxdtwEfxh5EKszOrP/VLL0lrbbZIQ5lXRJ7l5SVi6X11GI6Gkb1C",
-	"ZjA7N8dnODPM2fbpHgxvwvU6miBKGIwYfgvuDMGLmwBjfejiIB8ke+4U5kI8rDBF7SMOET7nSG5UL4UF",
-	"44J+2bPRHFfmDOhqLLmrhPXgzvL6Fxak7bJSrhpRi5yVPIqjFc8xKPhDLpjuXB+RJ7PEuqvtfhf+Rrp6",
-	"dUjzw8S7Vv3jqXdjSQPU2dl3O/WhbZFt3ZIgnBvIkRGuC5tKSJyUkxgSby8JsfTE2kcyhXOwj4Hl9EJT",
-	"TXFI4lU3BgLi/cYcKov5UK2NpMdTOLeB57xxdl9o8sFFmaPVt3armGvsbOMLvRByIwCVkgoymVYFBbAr",
-	"u0H/1L07XYhQrN1BioK9dVz0TzP6L27J6Sw+BCP9MyaEJon3oYMAlJu1rOrkmIfBu4GhD4CL4SV6HWhG",
-	"PclgpBHh5M2bQqaXJ80HenwDxW6E/sevv+5I/HQWlHlj+7u+yKYvzJprKJjYOnLCxUUnTyfIRZW1pkGB",
-	"TGjAK1RbO4i2eSgY2TXSRj6HjFR/y3O8pZW+6mRSNcW2CKNHT16cNM+mP2spbAomlyxzVdvJZBOmY78d",
-	"pyzAfBhWvbA7fIGlVKHcBRnnLelZfeahCjxnytYNvExGi4hYhhToatfNRn1EevyS+pKXZWjFf7E2oF0i",
-	"OmWCSLFbH1b8rakUatis6f46BeNj1x3QTX/uuBZbSN62bvzIY2CgwFRXSA5df6cAfd2rfB4ngKwqSrI2",
-	"7mAXYYsGRvxCSJsDEkDnuOUNOLDRHxCqPhMIKIza2gyjmy+uY6vakQD5ES1YqdfSepCCmXCUNeTVofuw",
-	"Wc+0UtxsX5Jw686MgotX8hJFKIvp5gUp8m2bwPTlK1UJbR0ITCZ2lomhaWiL9vJsvoHCPdVuem1M6fpT",
-	"uFjJALmTwiiZg67UiqWWFfCsJAiP68S79JugeJk0oc7Wexdw/vyJhkpQcJ3U6J9MF+IJGYMmzkCxo2ZX",
-	"qJ1GxCTaFGvuq2HU2OaYAror7zX7RTtBMSrL7EcLsZN7nC7EQrz0snYc4vz5E1JJWCJkXJNqZDBKvOBc",
-	"FTEZ2wp1ZWCJay4yYODEB1auC9GMd4JOzpwbaX0GCMRMQ3JembVU/FfrEObwjZtlUc1m91M3F/2IyXgK",
-	"ViyriqhBHXMvxMYWd5Jnil9wkdQFLpuKACZchVTaD2H0YHZ/HFO4wGCDSyjZBXrxG5JIbYaKXyFwYyXz",
-	"2G7YcSFOM0JiS11Jy5esWiUPXU/U5NW2xDnstkUljkEZbnLrGZ2egJUQyTsiS1XaKdapJxGCiP48uj+d",
-	"Te/7ONOaQa0qDSZduIaUDqOI5vTwoc+h97q47s1mH62Hqwt44UauriZO6VwPZqf7Zm222VYTH8zuHz2a",
-	"0I9daAIWd/DXFPtXAZp5TgfGzIEY1yBVhmoOiTU6ovT+H98JlngOlLgeqeTMX/nCd1QtojkQdCbOwJzV",
-	"EWHSwIxLh+Vba1lcaMOEcQucNPPDBb/CKThd89jgLZYXvqOINurndips3yWaxmmNkpPL9DkuPYXENQkl",
-	"hEoMXOuQxwPuMILiEk7am+cEjwthD2WBsxLuBae0fbVKbZNdq1nWDuva3w1K5aOS3S47m7rrPYu+ure2",
-	"F+oE7LIXzbC6j81FzLYbK7o3uz+bzE4ns9NXs9nc/v9vTidvocm+gfC676d2Cou/gxF5HF8Zy9MR3B14",
-	"c5rdypw+ofHpqiiY2tqCl4m9gpLLstcFNvPhf24aC6OhzV7HDcB5F+UMOEfX17ejjjky5YtOQ6R7MLR9",
-	"Pxbsi5jdHSbVmyRUCgJ2zrVpT9JktunldwNOZgGFoKudwhJD+tTV6uOInCBxqm4ap9HIQcbzXfDlJvV5",
-	"6zd9mBp4sxMXBg9WO3dHjtfcgJCdfLpUvqsMbMXIPtx39rbkFNhHU2Aa7uPctR+0UXHcKd/uW8wV5roL",
-	"HQ6Kg4f3RVZwvEbjL5Z2LOUVus2MGKSV0lLNoWRa+y4avOKy0m2nha9Fj/dt1ZaPw1udHbPV76W4gFLm",
-	"+dz7QlePjp3/INpFnonEpQDfcrrMLYHChnEDVQm24MU15NK3sjEa3JJTX51uUj0wKqXWfEnUntYTshbU",
-	"eAoEkRnT66VkKrO70m72Dds6FxYSAW3laV8/+0mswzms69ef0CV0+xYCPuFpnaHxMpjeIba/wJRIb1v0",
-	"knlmO/W5sm1FQ7gbAvpJ065ZSh1AQvtxF9RvQzJuJWHXp3DHDr/XyrrP5dOHn6+H/05uXLKwwWqLs8Cg",
-	"trKj9GDFRbZfDejT//dacKyN9w3t89WMFz2FoAPcUid6XSJ7idLfO47997qiZg/hOzoDZOka1kxD4luK",
-	"k+nvcRPH06jYeVdHdeyOocseD96fT1icvHOU8bpzfTtFHjcgscSmDnddS8meMoitrNlcSWLJgnXudf5l",
-	"Cv96/vR7WG4XIkNbV6LhjpWcpymWpp+O2bIiT85cR83+UTZpA1ItROKymX/upHEGiZZnJQqXxdmh7ZZ4",
-	"+M7FXUbdh5ouD/FxcjSPfP9z6OsTA/bY1D1sDs+eyafD9rFA3w/QW9rX00hKURxZexmW1T6Y/AzTvbtX",
-	"FBzfrB/ONZWYfmIDo9EPfps50g69nrS5Q9Zm0BtPyhTWJokZsAvGRY9ZvSwx1QPb87ZyEDSftcM+8P52",
-	"CmW95Y+rlDWwcmOZrJ08UCcYliua4TEsm2yazd+5psW7A+BePq/bD9Y2/9jIx3s+5yZt5t3aZ3vjz9pK",
-	"Ye/Wu/XJgwmSdoJjUiTned6porqJs7sU3CO7pC8WNN+eCcvjQDLlwKk/HkfotboE9PFx7xAxcJHmVUa8",
-	"qNKYTaoSpLjbCI522t5vXPek7wZwfSHXDH2Iuv71RqV9Qaa5jsQWoBJLlRJYcQt6BG/tl+V8MYsbmyBH",
-	"li2E75f3xjPq/CxILUCjd3R+Ep8GsH0xXEO6xvSyRU+XmO/2QjadNP5Li91GmbZ62BpthmlOhMh/dcp/",
-	"U4KJhaiE/ywDXaUpau0/pn24elU2hWQysd+JncjVakKOKoGcr4yGpTRrt10dTLfbPqtnrQ18ijCo37Zw",
-	"TBh0+tHXDmJ5rVO+2+zzjXq+lSrF7reB5MrifIA83wTmJ+94dn0I0d3znkrchOiP7gTDb02OboHnRLL3",
-	"nnh2J9rYbS76vyHJm4MRnh0MRAa0v6Owrq2mm73Z+daTbWEh7K/5DRHbSyzNFM6hZMq03xDXYKTtboFL",
-	"xJI8gW6T2r4wbqfieiEUuqYa4AIS19ETjMvcBr/17USfUmt6vVoBzfmRzrlhbYvV3aYB+m1VJEYz7JMT",
-	"cgOjDW3U98NBJlEDyd3XG8fdGMSWK3sA1vwlkLA6/Oi7N+vof+7pXRP/uJYn6zM1YoZZXffGZu9x9y+S",
-	"oKmUIMVZiMFf22jP5j0HmLWS1cXapQ4oBCNl9NS200XTrLkQO/Kh8QonTBWYjRsh1qpNlMMXFBfiR5tV",
-	"aM4pXbGOmQNnDeuvRvPUFUlDlnxzpa7NI/h+vuiYSP5B8CuiaCCT4vMqOn9ANF7/gZqueh3Wb13/YZl9",
-	"/sm98wlhpt+iuC8JYlWrTjCcwfO/vyJivfTndWbT1N80N5UvoH7im/rjLXSmHwxWRRnGitoIdzsJ6svb",
-	"0/1Tt16S3Tgn4vsQE7hA0xJ8PPMLavBf7R5R+FHl+dijwQ5OLUStSVNI7KbqgmhJY4WJQff/rJKRkAi5",
-	"cSGS/wtMIH27IrftgppdheGhrDoa9/FjgoCy3RQUPNhHAnpO7zNk79+Tg2Q7phNCg05bKuHwddzvSf3p",
-	"NcGpa3lzQF2p3HeSzk9OTu99NZ1NZ9PT+YPZ6SyisX6FdzWI183DzYOW0HUeulaZzoM6Id955LKE16+v",
-	"/zcAAP//",
+	"3Q8N253lvOBWnQsueEGYfhrSggME5zBdqfnFjvbQthtx0ph9znKf+3czkB+znvm3e/kbvfQHeboWJocy",
+	"rUTBTLrGfTD32xBwcMNPaZEbrWdXukYxwmv3hj4DludQVNpYzbKJp8/D3GCUvFtEJ5VGdcKzRTSHRcSW",
+	"6SK6TsZ3a4op0zjhQqPQ3PArtI91DNZE/ejwlkiDn1N8/iG7ek5m0Eb5/d3FxOy488K6xBRGiTePJ4+C",
+	"cgop0g9tJDOk4o0y17fmOXmaS0132KCEZdOb9ZbocsYzckVgXx0q1UcGHWKPzXtfaAccBosyZwZjKCia",
+	"3xMlETmS4pY871ieUk8e8oDPuuf8yNIZfHDshv247jq71Cp4lr2R67loQ1aKoIxUmJ1Z/alfeklaa/Nd",
+	"Gsq8IvovLy8RS882wnA0zE0oZAazc3N8jjbDnG2f7sHwJuFQewkitUFP8FtwZwhe3AQ490MXyfkw37O/",
+	"MJvjYYUpah9xiLI6R3KjeiksGBf0y56N5rgyZ0BXY+lpJSwHcZbXv7Bg4CEr5eoptchZyaM4WvEcb+2C",
+	"6c71EZk+Gxp0td3vwt9IV68OaX44dKhV//jgobGkAers7Lud+tC2yLZuSRDODeTICNeFTYYkTspJDIm3",
+	"l4TijMTaRzKFc7CPgeX0QlMPckjiVTcGAuL9xhwq7Plgs80FjKdwbkPneePsvtDkg4syR6tv7VYx19jZ",
+	"xhd6IeRGAColFWQyrQoKwVd2g/6pe3e6EKFsQQcpCvbWsek/zei/uKXXs/gQjPTPmBCaJN6HDkJobtay",
+	"qtN7HgbvBoY+AC6Gl+h1oBn1JIORRoSTN28KmV6eNB/oMFdv7bsR+h+//roj8dNZUOaN7e/6IpuAMWuu",
+	"oWBi68gJFxedTKMgF1XWmgYFMqEBr1Bt7SDa5qFwatdIG/kcMlL9Lc/xllb6qpML1hSdI4wePXlx0jyb",
+	"/qylsEmkXLLM1Z0nk02Yjv12nLIA82FY9cLu8AWWUoWyL2Sct6Rn9ZmHKvCcKVv58DIZLSJiGVKgq743",
+	"G/XR4/FL6ktelqEV/8XagHap9JQJIsVufVjxt6ZSqGGzpvvrlLyPXXdAN/2541psIXnbyvcjj4GBElld",
+	"4zl0/Z0S+nWvdnucALKqKMnauINdhC0aGPELIW0WSwCd45Y34MBGf0Co+kwgoDBqa3Okbr64jq1qRwLk",
+	"R7RgpV5L60EKZsJR1pBXh+7D5m3TSnGzfUnCrXtLCi5eyUsUoTysmxekyLdtCtYX4FQltHUgMJnYWSaG",
+	"pqEt2suz+QYK91S76bUxpeuw4WIlA+ROCqNkDrpSK5ZaVsCzkiA8rksH0m+C4mXShLre4F3A+fMnGipB",
+	"wXVSo38yXYgnZAyaOAPFjppdoXYaEZNoU6y5r4ZRY5tjCuiuvNfslx0Fxagssx8txE72dLoQC/HSy9px",
+	"iPPnT0glYYmQcU2qkcEo8YJzddBkbGvslYElrrnIgIETH1i5LkQz3gk6OXNupPUZIBAzDcl5ZdZS8V+t",
+	"Q5jDN26WRTWb3U/dXPQjJuMpWLGsKqIGdcy9EBtbnkqeKX7BRVKX6GwqAphwNV5pP4TRg9n9cUzhAoMN",
+	"LqFkF+jFb0gitRkqfoXAjZXMY7thx4U4zQiJLdYlLV+yapU8dF1dk1fbEuew29iVOAZluMmtZ3R6AlZC",
+	"JO+ILFVpp1innkQIIvrz6P50Nr3v40xrBrWqNJh04VpqOowimtPDh74K0OtDuzebfbQutC7ghVvRupo4",
+	"pXM9mJ3um7XZZlsPfTC7f/RoQj92oQlY3MFfU+xfBWjmOR0YMwdiXINUGao5JNboiNL7f3wvW+I5UOK6",
+	"vJIzf+UL3xO2iOZA0Jk4A3NWR4RJAzMuHZZvrWVxoQ0Txi1w0swPF/wKp+B0zWODt1he+J4o2qif26mw",
+	"fZdoGqc1Sk4u0+e49BQS1+aUECoxcM1PHg+4wwiKSzhpb54TPC6EPZQFzkq4F5zS9tUqtW2CrWZZO6yr",
+	"lzcolY9KdvsEbequ9yz66t7aXqgTsMteNMPqTjwXMdt+suje7P5sMjudzE5fzWZz+/+/OZ28hSb7Fsjr",
+	"vp/aKY3+DkbkcXxlLE9HcHfgzWl2K3P6hManq6JgamtLdib2Ckouy14X2MyH/7lpjYyGNnsdNwDnXZQz",
+	"4BxdZ+KOOubIlC+bDZHuwdD2/ViwL2J2d5hUb5JQKQjYOdemPUmT2aaX3w04mQUUgq52CksM6VPXbRBH",
+	"5ASJU3XTOI1GDjKe74IvN6nPW7/pw9TAm524MHiw2rk7crzmBoTs5NOl8n1xYCtG9uG+s7clp8A+mgLT",
+	"cB/nroGijYrjTgF632KutNhd6HBQHDy8LxOD4zUaf7G0Yymv0G1mxCCtlJZqDiXT2vcB4RWXlW57RXw1",
+	"fbxvq7YAHt7q7Jitfi/FBZQyz+feF7qKeuz8B9Eu8kwkLgX4ltNlbgkUNowbqEqwBS+uIZe+GY/R4Jac",
+	"+vp6k+qBUSm15kui9rSekLWgxlMgiMyYXi8lU5ndlXazb9jWubCQCGgrT/v62U9iHc5hXb/+hC6h23kR",
+	"8AlP6wyNl8H0DrH9BaZEetuil8wz+10Drmy5eAh3Q0A/aRpOS6kDSGg/7oL6bUjGrSTsOi3u2OH3mnH3",
+	"uXz68PP18N/JjUsWNlhtcRYY1FZ2lB6suMj2qwF9+v9eC4618b6hfb6a8aKnEHSAW+pEr0tkL1H6e8ex",
+	"/15X1OwhfEdngCxdw5ppSHxTdDL9PW7ieBoVO+/qqI7dMXTZ48H78wmLk3eOMl53rm+nyOMGJJbY1OGu",
+	"aynZUwaxlTWbK0ksWbDOvc6/TOFfz59+D8vtQmRo60o03LGS8zTF0vTTMVtW5MmZ66jZP8ombUCqhUhc",
+	"NvPPnTTOINHyrEThsjg7tN0SD997ucuo+1DT5SE+To7mke/tCn0BZMAem7qHzeHZM/l02D4W6PsBekv7",
+	"ehpJKYojay/DstoHk59hunf3ioLjm/XDuaYS009sYDT6wW8zR9qh15M2d8jaDHrjSZnC2iQxA3bBuOgx",
+	"q5clpnpge95WDoLms3bYB97fTqGst/xxlbIGVm4sk7WTB+oEw3JFMzyGZZNNs/k713Z5dwDcy+d1+8Ha",
+	"5h8b+XjP59ykzbxb+2xv/FlbKezderc+eTBB0k5wTIrkPM87VVQ3cXaXgntkl/TFgub7P2F5HEimHDj1",
+	"x+MIvVaXgD4+7h0iBi7SvMqIF1Uas0lVghR3G8HRTtv7jeuu+t0Ari/kmqEPUde/3qi0L8g015HYAlRi",
+	"qVICK25Bj+Ct/bqfL2ZxYxPkyLKF8B3/3nhGnZ8FqQVo9I7OT+LTALYvhmtI15hetujpEvPdXsimk8Z/",
+	"7bLbKNNWD1ujzTDNiRD5L3/573owsRCV8J9loKs0Ra39x7QPV6/KppBMJvZbvRO5Wk3IUSWQ85XRsJRm",
+	"7barg+l222f1rLWBTxEG9dsWjgmDTj/62kEsr3XKd5t9vlHPt1Kl2P0+k1xZnA+Q55vA/OQdz64PIbp7",
+	"3lOJmxD90Z1g+K3J0S3wnEj23hPP7kQbu81F/zckeXMwwrODgciA9ncU1rXVdLM3O9/bsi0shP01vyFi",
+	"e4mlmcI5lEyZ9jvuGoy03S1wiViSJ9BtUtsXxu1UXC+EQtdUA1xA4jp6gnGZ2+C3vp3oU2pNr1croDk/",
+	"0jk3rG2xuts0QL+tisRohn1yQm5gtKGN+n44yCRqILn7euO4G4PYcmUPwJq/ZRJWhx9992Yd/c89vWvi",
+	"H9fyZH2mRswwq+ve2Ow97v5NFTSVEqQ4CzH4eyHt2bznALNWsrpYu9QBhWCkjJ7adrpomjUXYkc+NF7h",
+	"hKkCs3EjxFq1iXL4guJC/GizCs05pSvWMXPgrGH91WieuiJpyJJvrtS1eQTfzxcdE8k/CH7JFQ1kUnxe",
+	"RecPiMbrP7HTVa/D+q3rP42zzz+5dz4hzPRbFPclQaxq1QmGM3j+91dErJf+vM5smvqb5qbyBdRPfFN/",
+	"vIXO9IPBqijDWFEb4W4nQX15e7p/6tZLshvnRHwfYgIXaFqCj2d+QQ3+y+kjCj+qPB97NNjBqYWoNWkK",
+	"id1UXRAtaawwMej+H4YyEhIhNy5E8n9DCqRvV+S2XVCzqzA8lFVH4z5+TBBQtpuCggf7SEDP6X2G7P17",
+	"cpBsx3RCaNBpSyUcvo77Pak/vSY4dS1vDqgrlftO0vnJyem9r6az6Wx6On8wO51FNNav8K4G8bp5uHnQ",
+	"ErrOQ9cq03lQJ+Q7j1yW8Pr19f8GAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -156,7 +156,10 @@ func queryOf(b *gen.JournalQuery) (journal.Query, error) {
 	q := journal.Query{
 		Operation: deref(b.Operation), Vendor: deref(b.Vendor), Method: deref(b.Method), Path: deref(b.Path),
 		Status: deref(b.Status), Valid: b.Valid, Unmatched: deref(b.Unmatched), Limit: deref(b.Limit),
-		Header: deref(b.Headers), Body: values(b.Body),
+		Header: deref(b.Headers), Body: values(b.Body), Procedure: deref(b.Procedure),
+	}
+	if b.Protocol != nil {
+		q.Protocol = string(*b.Protocol)
 	}
 	if err := q.Check(); err != nil {
 		return q, &problem.Problem{Kind: problem.Invalid, Message: err.Error(),

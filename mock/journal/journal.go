@@ -216,6 +216,10 @@ type Query struct {
 	Status    int
 	Valid     *bool
 	Unmatched bool
+	// Protocol: ProtocolREST, ProtocolConnect, ProtocolGRPC or ProtocolGRPCWeb.
+	Protocol string
+	// Procedure: the RPC path called ("/zitadel.session.v2.SessionService/GetSession").
+	Procedure string
 	// Header: name → exact value (redacted values read "[REDACTED]"...).
 	Header map[string]string
 	// Body: JSON pointer → expected decoded JSON value.
@@ -247,6 +251,8 @@ func (q Query) Match(e Entry) bool {
 		q.Vendor != "" && e.Vendor != q.Vendor,
 		q.Method != "" && !strings.EqualFold(e.Method, q.Method),
 		q.Path != "" && e.Path != q.Path,
+		q.Protocol != "" && protocolOr(e.Protocol) != q.Protocol,
+		q.Procedure != "" && e.Procedure != q.Procedure,
 		q.Status != 0 && e.Status != q.Status,
 		q.Valid != nil && e.Valid() != *q.Valid,
 		q.Unmatched && !e.Unmatched():

@@ -35,3 +35,11 @@ func ProcedureOf(ctx context.Context) string {
 	c, _ := ctx.Value(protocolKey{}).(rpcCall)
 	return c.procedure
 }
+
+// protocolOr is an entry's protocol; entries made without one are REST.
+func protocolOr(p string) string {
+	if p == "" {
+		return ProtocolREST
+	}
+	return p
+}

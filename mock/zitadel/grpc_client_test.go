@@ -124,10 +124,19 @@ func TestGRPCControlSurface(t *testing.T) {
 	if len(es) != 1 || es[0].Prefer != "code=403" || es[0].Protocol != journal.ProtocolGRPC {
 		t.Fatalf("journal: %+v", es)
 	}
-	// The admin API shows the protocol and the procedure called.
+	// The admin API shows the protocol and the procedure called, and finds
+	// entries by them.
 	adm := callWith(t, srv, http.MethodGet, "/__mock/journal?operation=SessionService_GetSession", "", nil)
 	if p, _ := get(adm.body, "entries.0.protocol").(string); p != "grpc" || get(adm.body, "entries.0.procedure") != connectSv+"GetSession" {
 		t.Fatalf("admin journal: %s", adm.raw)
+	}
+	for q, want := range map[string]float64{
+		`{"protocol":"grpc"}`: 1, `{"protocol":"rest"}`: 0, `{"procedure":"` + connectSv + `GetSession"}`: 1,
+	} {
+		r := callWith(t, srv, http.MethodPost, "/__mock/journal/count", q, map[string]string{"Content-Type": "application/json"})
+		if n, _ := get(r.body, "count").(float64); r.status != 200 || n != want {
+			t.Errorf("count %s: %d %s, want %v", q, r.status, r.raw, want)
+		}
 	}
 
 	// An override answers the next gRPC call with its status and body.
