@@ -45,12 +45,9 @@ type rpcFront struct {
 	limit      int64 // largest message, in bytes
 	next       http.Handler
 	transcoder *vanguard.Transcoder
-	health     http.Handler
-	reflect    http.Handler
-	healthPath string
-	reflPath   string
-	reflAlpha  string
-	reflAlphaH http.Handler
+	// services are the standard ones beside ZITADEL's, by path prefix
+	// ("/grpc.health.v1.Health/"): health and reflection (v1, v1alpha).
+	services map[string]http.Handler
 }
 
 var _ server.Fronter = (*Vendor)(nil)
@@ -84,12 +81,28 @@ func (v *Vendor) Front(next http.Handler) http.Handler {
 		// The service is compiled in; failing here is a build defect.
 		panic(fmt.Sprintf("zitadel: RPC transcoder: %v", err))
 	}
-	f := &rpcFront{log: v.log, limit: int64(limit), next: next, transcoder: tc}
-	f.healthPath, f.health = grpchealth.NewHandler(grpchealth.NewStaticChecker(sessionpbconnect.SessionServiceName))
+	f := &rpcFront{log: v.log, limit: int64(limit), next: next, transcoder: tc, services: map[string]http.Handler{}}
 	refl := grpcreflect.NewStaticReflector(sessionpbconnect.SessionServiceName, grpchealth.HealthV1ServiceName)
-	f.reflPath, f.reflect = grpcreflect.NewHandlerV1(refl)
-	f.reflAlpha, f.reflAlphaH = grpcreflect.NewHandlerV1Alpha(refl)
+	for _, add := range []func() (string, http.Handler){
+		func() (string, http.Handler) {
+			return grpchealth.NewHandler(grpchealth.NewStaticChecker(sessionpbconnect.SessionServiceName))
+		},
+		func() (string, http.Handler) { return grpcreflect.NewHandlerV1(refl) },
+		func() (string, http.Handler) { return grpcreflect.NewHandlerV1Alpha(refl) },
+	} {
+		path, h := add()
+		f.services[path] = h
+	}
 	return f
+}
+
+// service is the standard service p calls, nil for none.
+func (f *rpcFront) service(p string) http.Handler {
+	svc, _, ok := strings.Cut(strings.TrimPrefix(p, "/"), "/")
+	if !ok {
+		return nil
+	}
+	return f.services["/"+svc+"/"]
 }
 
 func (f *rpcFront) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -98,12 +111,8 @@ func (f *rpcFront) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case r.Method == http.MethodOptions || !strings.HasPrefix(p, "/") || !strings.Contains(p[1:], "."):
 		// REST paths and preflights: the server's own CORS answers these.
 		f.next.ServeHTTP(w, r)
-	case strings.HasPrefix(p, f.healthPath):
-		f.rpc(w, r, f.health)
-	case strings.HasPrefix(p, f.reflPath):
-		f.rpc(w, r, f.reflect)
-	case strings.HasPrefix(p, f.reflAlpha):
-		f.rpc(w, r, f.reflAlphaH)
+	case f.service(p) != nil:
+		f.rpc(w, r, f.service(p))
 	case strings.HasPrefix(p, connectPrefix):
 		if r.Method != http.MethodPost || !rpcContentType(r.Header.Get("Content-Type")) {
 			// Not a call the transcoder takes: the server answers (and
@@ -310,14 +319,6 @@ var rpcExposed = []string{
 	"Connect-Protocol-Version", "Connect-Content-Encoding", "Connect-Accept-Encoding",
 	"Content-Encoding", "Content-Length", "Date",
 	"Correlation-Id", "Retry-After", "X-Idpmock-Override", "X-Idpmock-Violations", "Preference-Applied",
-}
-
-// rpcAllowed are the request headers browser RPC clients send; the server's
-// preflight echoes any requested header, this list is for documentation and
-// the tests.
-var rpcAllowed = []string{
-	"Content-Type", "Connect-Protocol-Version", "Connect-Timeout-Ms", "Connect-Content-Encoding",
-	"Connect-Accept-Encoding", "Grpc-Timeout", "X-Grpc-Web", "X-User-Agent", "Authorization", "Prefer",
 }
 
 // rpcProtocol names the protocol by its Content-Type, as connect-go does.
