@@ -38,8 +38,9 @@ var gatewayJSON = protojson.UnmarshalOptions{DiscardUnknown: true}
 // protojson and DiscardUnknown: unknown members and unknown enum names are
 // dropped, enums may be numbers, and a body it cannot decode is refused
 // with protojson's own message, position included ("proto: (line 1:36):
-// ..."). A decoded body is handed on re-encoded, so the schema checks that
-// follow see what ZITADEL's validator sees. RPC calls arrive already
+// ..."). A decoded body is handed on re-encoded where that matters
+// (needsNormalizing), so the schema checks that follow see what ZITADEL's
+// validator sees. RPC calls arrive already
 // decoded (by the transcoder) and are left alone.
 func (v *Vendor) DecodeRequest(r *http.Request, operationID string) *problem.Problem {
 	newMsg, ok := restBodies[operationID]
@@ -78,13 +79,35 @@ func (v *Vendor) DecodeRequest(r *http.Request, operationID string) *problem.Pro
 		return &problem.Problem{Kind: problem.Invalid, Message: text,
 			Issues: []problem.Issue{{In: "body", Rule: ruleProtojson, Message: text}}}
 	}
-	norm, err := protojson.Marshal(msg)
-	if err != nil {
-		return nil
+	norm := []byte(first)
+	if needsNormalizing(first) {
+		if norm, err = protojson.Marshal(msg); err != nil {
+			return nil
+		}
 	}
 	r.Body = io.NopCloser(bytes.NewReader(norm))
 	r.ContentLength = int64(len(norm))
 	return nil
+}
+
+// enumMembers are the JSON names of the request enums (their proto names
+// hold an underscore).
+var enumMembers = [][]byte{[]byte(`"method"`), []byte(`"sortingColumn"`), []byte(`"userVerificationRequirement"`)}
+
+// needsNormalizing reports whether re-encoding could change what the
+// schema checks see: a proto (snake_case) field name, or an enum that may
+// be a number or a name protojson drops. Unknown members need not go: the
+// schemas allow them. Most bodies skip the re-encoding.
+func needsNormalizing(b []byte) bool {
+	if bytes.IndexByte(b, '_') >= 0 {
+		return true
+	}
+	for _, m := range enumMembers {
+		if bytes.Contains(b, m) {
+			return true
+		}
+	}
+	return false
 }
 
 type errReader struct{ err error }

@@ -117,12 +117,18 @@ func TestRESTDecodesLikeTheGateway(t *testing.T) {
 		`{"sortingColumn":1,"query":{"asc":true}}`,
 		`{"queries":[{"creationDateQuery":{"creationDate":"2020-01-01T00:00:00Z","method":2}}],"unknown":{"a":[1]}}`,
 		`{"query":{"limit":1}} trailing bytes the gateway never reads`,
+		`{"queries":[{"user_id_query":{"id":"` + miniID + `"}}]}`, // proto names, as protojson takes them
 	} {
 		r := call(t, srv, http.MethodPost, "/v2/sessions/search", body)
 		wantStatus(t, r, http.StatusOK)
 	}
 	r := call(t, srv, http.MethodPost, "/v2/sessions", `{"checks":{"user":{"loginName":"mini@mouse.com"}},"challenges":{"webAuthN":{"domain":"x","userVerificationRequirement":2}}}`)
 	wantStatus(t, r, http.StatusCreated)
+	r = call(t, srv, http.MethodPost, "/v2/sessions", `{"checks":{"user":{"login_name":"mini@mouse.com"}},"unknown":1} and more`)
+	wantStatus(t, r, http.StatusCreated)
+	if str(r.body, "sessionId") == "" {
+		t.Fatalf("create with proto field names: %s", r.raw)
+	}
 }
 
 // The REST gateway reads any body as JSON; Connect picks the codec by
