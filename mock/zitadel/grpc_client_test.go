@@ -100,6 +100,9 @@ func TestGRPCGoClientLogin(t *testing.T) {
 	if st := status.Convert(err); st.Code() != codes.Unimplemented {
 		t.Fatalf("unknown method: %v, want Unimplemented", err)
 	}
+	if n := len(srv.Requests(journal.Query{Path: connectSv + "Frobnicate"})); n != 1 {
+		t.Fatalf("unknown method journaled %d times, want once", n)
+	}
 
 	// The standard health service.
 	hr, err := healthpb.NewHealthClient(conn).Check(ctx, &healthpb.HealthCheckRequest{Service: "zitadel.session.v2.SessionService"})
@@ -224,6 +227,10 @@ func TestRPCUnsupportedCodec(t *testing.T) {
 			t.Errorf("%q: %d, Accept-Post %q", ct, resp.StatusCode, resp.Header.Get("Accept-Post"))
 		}
 	}
+	// A Connect protocol version other than 1 is refused, as connect-go does.
+	v2 := callWith(t, srv, http.MethodPost, connectSv+"GetSession", `{"sessionId":"1"}`,
+		map[string]string{"Authorization": bearer, "Content-Type": "application/json", "Connect-Protocol-Version": "2"})
+	wantConnectError(t, v2, http.StatusBadRequest, "invalid_argument", `connect-protocol-version must be "1": got "2"`)
 	// Another method than POST on a procedure is 405, Allow: POST.
 	r := callWith(t, srv, http.MethodGet, connectSv+"GetSession", "", map[string]string{"Authorization": bearer})
 	if r.status != http.StatusMethodNotAllowed || r.header.Get("Allow") != "POST" {
@@ -231,7 +238,7 @@ func TestRPCUnsupportedCodec(t *testing.T) {
 	}
 	// Refused calls are journaled, as the RPC calls they were.
 	es := srv.Requests(journal.Query{Path: connectSv + "GetSession"})
-	if len(es) != 4 || es[3].Status != http.StatusMethodNotAllowed || es[3].Protocol != journal.ProtocolConnect {
+	if len(es) != 5 || es[4].Status != http.StatusMethodNotAllowed || es[4].Protocol != journal.ProtocolConnect {
 		t.Errorf("journal: %d entries %+v", len(es), es)
 	}
 }

@@ -64,7 +64,9 @@ func (v *Vendor) Front(next http.Handler) http.Handler {
 		vanguard.WithMaxMessageBufferBytes(limit),
 	)
 	tc, err := vanguard.NewTranscoder([]*vanguard.Service{svc},
-		vanguard.WithUnknownHandler(next),
+		// What the transcoder does not know goes to the server as it is,
+		// which answers (404 in Connect form) and journals it.
+		vanguard.WithUnknownHandler(reachedREST(next)),
 		vanguard.WithCodec(func(res vanguard.TypeResolver) vanguard.Codec {
 			// As ZITADEL's gateway and connect-go: unknown members are
 			// dropped, not refused; unset fields are not written.
@@ -456,7 +458,8 @@ func (f *forcedStatus) Unwrap() http.ResponseWriter { return f.ResponseWriter }
 
 // rpcRefused answers, as connect-go does, a request for one of the
 // service's procedures that the transcoder did not take: another method
-// than POST is 405 (Allow: POST), another Content-Type 415 (Accept-Post).
+// than POST is 405 (Allow: POST), a Connect-Protocol-Version other than 1
+// is invalid_argument, another Content-Type 415 (Accept-Post).
 func rpcRefused(c echo.Context) *zerr {
 	r := c.Request()
 	svc, method, ok := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
@@ -469,6 +472,9 @@ func rpcRefused(c echo.Context) *zerr {
 		e := plainErr(codeUnimplemented, "Method Not Allowed")
 		e.status = http.StatusMethodNotAllowed
 		return e
+	}
+	if v := r.Header.Get("Connect-Protocol-Version"); v != "" && v != "1" && rpcContentType(r.Header.Get("Content-Type")) {
+		return plainErr(codeInvalidArgument, "connect-protocol-version must be \"1\": got %q", v)
 	}
 	e := plainErr(codeUnimplemented, "Content-Type %q is not a Connect, gRPC or gRPC-Web codec", r.Header.Get("Content-Type"))
 	e.status = http.StatusUnsupportedMediaType
