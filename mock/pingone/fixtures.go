@@ -126,6 +126,9 @@ func (v *Vendor) fromStored(sf sessionsFile, file string, sd *seed) ([]*session,
 		if f.IdleTimeoutInMinutes != nil {
 			s.IdleMinutes = *f.IdleTimeoutInMinutes
 		}
+		if !s.renderable() {
+			return nil, fmt.Errorf("%s: activeAt plus idleTimeoutInMinutes is past %s, which RFC 3339 cannot carry", where, timestamp(lastRenderable))
+		}
 		if len(s.Locations) > maxLocations {
 			return nil, fmt.Errorf("%s/locations: at most %d locations are kept", where, maxLocations)
 		}

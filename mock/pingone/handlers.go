@@ -35,6 +35,9 @@ func (v *Vendor) CreateSession(ctx context.Context, req gen.CreateSessionRequest
 	now := v.clock.Now()
 	s := &session{ID: uuid.New(), EnvID: req.EnvID, CreatedAt: now, Seq: v.seq.Add(1)}
 	apply(s, in, info, now)
+	if err := checkRenderable(s, in); err != nil {
+		return nil, err
+	}
 
 	v.mu.Lock()
 	defer v.mu.Unlock()
@@ -319,6 +322,9 @@ func (v *Vendor) update(ctx context.Context, env, id uuid.UUID, in input) (*sess
 	}
 	s, err := v.sessions.Update(ctx, id.String(), func(s *session) (*session, error) {
 		apply(s, in, info, now)
+		if err := checkRenderable(s, in); err != nil {
+			return nil, err
+		}
 		if in.token != nil {
 			s.Token = *in.token
 		}
