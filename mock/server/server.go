@@ -78,6 +78,10 @@ type Config struct {
 	// start when it exists (StateFile seeds it otherwise), saved atomically
 	// shortly after every change and at shutdown.
 	PersistFile string
+	// PersistLogMax is the size in bytes past which the change log is
+	// compacted onto the snapshot; 0 means the snapshot's size (at least
+	// DefaultPersistLogMax).
+	PersistLogMax int64
 	// PersistDelay is how long after a change the state is saved; changes
 	// in between are saved together.
 	PersistDelay time.Duration
@@ -165,6 +169,7 @@ type Server struct {
 	overrides *override.Set
 	reloadMu  sync.Mutex
 	persist   *persister // nil without PersistFile
+	changes   changeFeed // record changes, to persist when persisting
 }
 
 // opRef locates an operation by its operationId.
@@ -199,7 +204,7 @@ func New(ctx context.Context, cfg Config, factories ...VendorFactory) (*Server, 
 	e.HTTPErrorHandler = s.handleError
 	s.echo = e
 
-	deps := Deps{Clock: s.clock, Log: cfg.Log, MaxSessions: max(cfg.MaxSessions, 0)}
+	deps := Deps{Clock: s.clock, Log: cfg.Log, MaxSessions: max(cfg.MaxSessions, 0), Changes: &s.changes}
 	// Building a vendor (parsing its spec, preparing its validator, loading
 	// its fixtures) is most of start-up and independent per vendor, so the
 	// vendors are built side by side while the admin API is mounted.

@@ -51,6 +51,10 @@ type Deps struct {
 	// environment, ZITADEL instance); 0 means no cap. Past it, creating a
 	// session fails with the vendor's resource-exhausted error.
 	MaxSessions int
+	// Changes hears each change to a vendor's stored records, so that a
+	// persisted state (--state-file) is saved as a change log instead of
+	// rewritten whole; see Incremental. Never nil.
+	Changes Changes
 }
 
 // Stateful is implemented by vendors whose state can be saved and loaded

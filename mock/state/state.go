@@ -56,6 +56,7 @@ type Memory[T Record[T]] struct {
 	max     int
 	m       map[string]T
 	idx     map[string]map[string]map[string]struct{} // index → index key → record keys
+	obs     []Observer[T]
 }
 
 // Option configures a Memory.
@@ -149,6 +150,7 @@ func (m *Memory[T]) Create(ctx context.Context, v T) error {
 	v = v.Clone()
 	m.m[k] = v
 	m.addIndex(v)
+	m.changed(k, v, false)
 	return nil
 }
 
@@ -176,6 +178,7 @@ func (m *Memory[T]) Update(ctx context.Context, key string, fn func(T) (T, error
 	nv = nv.Clone()
 	m.m[key] = nv
 	m.addIndex(nv)
+	m.changed(key, nv, false)
 	return nv.Clone(), nil
 }
 
@@ -193,6 +196,7 @@ func (m *Memory[T]) Delete(ctx context.Context, key string) (T, error) {
 	}
 	m.dropIndex(old)
 	delete(m.m, key)
+	m.changed(key, old, true)
 	return old, nil
 }
 
@@ -263,6 +267,7 @@ func (m *Memory[T]) Clear() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.reset()
+	m.replaced()
 }
 
 // Snapshot returns copies of all records, ordered by key.
@@ -290,5 +295,6 @@ func (m *Memory[T]) Restore(vs []T) error {
 		m.m[m.key(v)] = v
 		m.addIndex(v)
 	}
+	m.replaced()
 	return nil
 }

@@ -50,7 +50,9 @@ func New(d server.Deps) (server.Vendor, error) {
 	}
 	svc := newService(d.Clock, log)
 	svc.max = d.MaxSessions
-	return &Vendor{svc: svc, spec: spec, log: log}, nil
+	v := &Vendor{svc: svc, spec: spec, log: log}
+	v.observeChanges(d.Changes)
+	return v, nil
 }
 
 func (v *Vendor) Name() string { return "zitadel" }
