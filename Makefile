@@ -8,7 +8,7 @@ FUZZ_ROBUST := FuzzPingOne FuzzZitadelREST FuzzZitadelConnect FuzzVendorFixtures
 BASE_URL  ?= $(IDPMOCK_CONTRACT_BASE_URL)
 JUNIT     ?= $(IDPMOCK_JUNIT)
 
-.PHONY: all run build test generate check-generated vet fmt-check ci npm-client-test browser-test image docker-test contracts bench fuzz
+.PHONY: all run build test generate check-generated vet fmt-check ci npm-client-test browser-test image docker-test contracts bench fuzz durability-test
 
 all: build
 
@@ -73,6 +73,11 @@ fuzz:
 	  echo "== $$t"; $(GO) test -run='^$$' -fuzz="^$$t$$" -fuzztime=$(FUZZTIME) ./mock/robust; \
 	done
 	@echo "== FuzzLoad"; $(GO) test -run='^$$' -fuzz='^FuzzLoad$$' -fuzztime=$(FUZZTIME) ./mock/fixture
+
+## durability-test: SIGKILL under write load at 100,000 sessions, twice; every write acknowledged
+##   700 ms before the kill must survive the restart (~1 min, time-boxed to 2)
+durability-test:
+	IDPMOCK_DURABILITY=1 $(GO) test -count=1 -timeout 2m -run '^TestDurabilityAtSize$$' -v ./mock/robust
 
 ## bench: load benchmark against a bare-Echo baseline on loopback; writes docs/benchmarks.md (~3 min)
 bench:

@@ -400,7 +400,12 @@ func (p *persister) compact(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return p.snapshot(ctx)
+	start := time.Now()
+	if err := p.snapshot(ctx); err != nil {
+		return err
+	}
+	p.log.Info("state file compacted", "file", p.file, "took", time.Since(start).Round(time.Millisecond))
+	return nil
 }
 
 // close stops scheduled saves, saves the last changes and writes one last
