@@ -138,7 +138,7 @@ func writeLoad(t *testing.T, hc *http.Client, base string, envs []string, d time
 		go func() {
 			defer wg.Done()
 			rng := rand.New(rand.NewPCG(uint64(w), uint64(time.Now().UnixNano())))
-			var mine []string // this client's live sessions
+			var mine []string            // this client's live sessions
 			users := map[string]string{} // session path → its user
 			for n := 1; ; n++ {
 				select {
