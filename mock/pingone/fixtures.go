@@ -221,9 +221,20 @@ func (v *Vendor) RestoreState(ctx context.Context, doc json.RawMessage) error {
 	if err != nil {
 		return err
 	}
+	if v.max > 0 {
+		perEnv := map[uuid.UUID]int{}
+		for _, s := range sessions {
+			if perEnv[s.EnvID]++; perEnv[s.EnvID] > v.max {
+				return fmt.Errorf("pingone state: /sessions: more than %d sessions in environment %s (--max-sessions)", v.max, s.EnvID)
+			}
+		}
+	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	return v.sessions.Restore(sessions)
+	if err := v.sessions.Restore(sessions); err != nil {
+		return fmt.Errorf("pingone state: /sessions: %w (--max-total-sessions)", err)
+	}
+	return nil
 }
 
 // Reload takes edited fixtures while running (server.Reloader): the known

@@ -51,7 +51,7 @@ func (v *Vendor) CreateSession(ctx context.Context, req gen.CreateSessionRequest
 		s.Token = *in.token
 	}
 	if err := v.sessions.Create(ctx, s); err != nil {
-		return nil, err
+		return nil, storeError(err)
 	}
 	if err := v.enforceUserCap(ctx, s.EnvID, s.UserID); err != nil {
 		return nil, err
@@ -431,6 +431,9 @@ func storeError(err error) error {
 	}
 	if errors.Is(err, state.ErrNotFound) {
 		return errNotFound()
+	}
+	if be := (*state.BudgetError)(nil); errors.As(err, &be) {
+		return errTotalCap(be.Limit)
 	}
 	return err
 }

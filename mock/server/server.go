@@ -31,6 +31,7 @@ import (
 	"github.com/idpmock/idpmock/mock/journal"
 	"github.com/idpmock/idpmock/mock/override"
 	"github.com/idpmock/idpmock/mock/problem"
+	"github.com/idpmock/idpmock/mock/state"
 	"github.com/idpmock/idpmock/mock/validate"
 )
 
@@ -88,7 +89,15 @@ type Config struct {
 	// MaxSessions caps the sessions stored per tenant (PingOne environment,
 	// ZITADEL instance): 0 means DefaultMaxSessions, negative means no cap.
 	MaxSessions int
+	// MaxTotalSessions caps the sessions stored by all vendors in all
+	// tenants together, a bound on memory: 0 means DefaultMaxTotalSessions,
+	// negative means no cap.
+	MaxTotalSessions int
 }
+
+// DefaultMaxTotalSessions is the default process-wide session cap (about
+// 0.5 GB of memory at ~2 KB a session).
+const DefaultMaxTotalSessions = 250_000
 
 // DefaultMaxSessions is the default per-tenant session cap: far above what a
 // test suite stores, low enough that a runaway client cannot exhaust memory.
@@ -140,6 +149,9 @@ func (c *Config) Defaults() {
 	}
 	if c.MaxSessions == 0 {
 		c.MaxSessions = DefaultMaxSessions
+	}
+	if c.MaxTotalSessions == 0 {
+		c.MaxTotalSessions = DefaultMaxTotalSessions
 	}
 	if c.PersistDelay <= 0 {
 		c.PersistDelay = DefaultPersistDelay
@@ -204,7 +216,8 @@ func New(ctx context.Context, cfg Config, factories ...VendorFactory) (*Server, 
 	e.HTTPErrorHandler = s.handleError
 	s.echo = e
 
-	deps := Deps{Clock: s.clock, Log: cfg.Log, MaxSessions: max(cfg.MaxSessions, 0), Changes: &s.changes}
+	deps := Deps{Clock: s.clock, Log: cfg.Log, MaxSessions: max(cfg.MaxSessions, 0), Changes: &s.changes,
+		Sessions: state.NewBudget(cfg.MaxTotalSessions, "sessions")}
 	// Building a vendor (parsing its spec, preparing its validator, loading
 	// its fixtures) is most of start-up and independent per vendor, so the
 	// vendors are built side by side while the admin API is mounted.

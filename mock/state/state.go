@@ -6,6 +6,7 @@ package state
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sort"
 	"sync"
 )
@@ -57,6 +58,7 @@ type Memory[T Record[T]] struct {
 	m       map[string]T
 	idx     map[string]map[string]map[string]struct{} // index → index key → record keys
 	obs     []Observer[T]
+	budget  *Budget // nil: no process-wide bound
 }
 
 // Option configures a Memory.
@@ -147,6 +149,9 @@ func (m *Memory[T]) Create(ctx context.Context, v T) error {
 	if m.max > 0 && len(m.m) >= m.max {
 		return ErrFull
 	}
+	if err := m.budget.reserve(1); err != nil {
+		return err
+	}
 	v = v.Clone()
 	m.m[k] = v
 	m.addIndex(v)
@@ -196,6 +201,7 @@ func (m *Memory[T]) Delete(ctx context.Context, key string) (T, error) {
 	}
 	m.dropIndex(old)
 	delete(m.m, key)
+	m.budget.release(1)
 	m.changed(key, old, true)
 	return old, nil
 }
@@ -266,6 +272,7 @@ func (m *Memory[T]) Len() int {
 func (m *Memory[T]) Clear() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.budget.release(len(m.m))
 	m.reset()
 	m.replaced()
 }
@@ -289,6 +296,12 @@ func (m *Memory[T]) Restore(vs []T) error {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.max > 0 && len(vs) > m.max {
+		return fmt.Errorf("%w: %d records, at most %d", ErrFull, len(vs), m.max)
+	}
+	if err := m.budget.reserve(len(vs) - len(m.m)); err != nil {
+		return err
+	}
 	m.reset()
 	for _, v := range vs {
 		v = v.Clone()

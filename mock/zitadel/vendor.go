@@ -50,6 +50,7 @@ func New(d server.Deps) (server.Vendor, error) {
 	}
 	svc := newService(d.Clock, log)
 	svc.max = d.MaxSessions
+	svc.sessions.SetBudget(d.Sessions)
 	v := &Vendor{svc: svc, spec: spec, log: log}
 	v.observeChanges(d.Changes)
 	return v, nil
