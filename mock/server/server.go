@@ -200,6 +200,9 @@ type VendorFactory func(Deps) (Vendor, error)
 
 // New builds a server for the given vendors and seeds their state.
 func New(ctx context.Context, cfg Config, factories ...VendorFactory) (*Server, error) {
+	if err := checkOverridesFlag(cfg.OverridesFile); err != nil {
+		return nil, err // only the default <fixtures>/overrides.json may be absent
+	}
 	cfg.Defaults()
 	s := &Server{cfg: cfg, clock: clock.New(), vendor: map[string]*mounted{}, ops: map[string]opRef{}, overrides: override.NewSet()}
 	if cfg.JournalSize >= 0 {
