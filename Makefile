@@ -73,6 +73,7 @@ fuzz:
 	  echo "== $$t"; $(GO) test -run='^$$' -fuzz="^$$t$$" -fuzztime=$(FUZZTIME) ./mock/robust; \
 	done
 	@echo "== FuzzLoad"; $(GO) test -run='^$$' -fuzz='^FuzzLoad$$' -fuzztime=$(FUZZTIME) ./mock/fixture
+	@echo "== FuzzRedactSecret"; $(GO) test -run='^$$' -fuzz='^FuzzRedactSecret$$' -fuzztime=$(FUZZTIME) ./mock/journal
 
 ## durability-test: SIGKILL under write load at 100,000 sessions, twice; every write acknowledged
 ##   700 ms before the kill must survive the restart (~1 min, time-boxed to 2)
