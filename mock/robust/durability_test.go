@@ -58,6 +58,7 @@ func TestDurabilityAtSize(t *testing.T) {
 
 	var checked, lost int
 	for round := range 2 {
+		checkedBefore := checked
 		ops := writeLoad(t, hc, p.base, envIDs, 3*time.Second+time.Duration(rand.IntN(1000))*time.Millisecond, p)
 		killedAt := time.Now()
 		p.wait(t, 10*time.Second)
@@ -69,7 +70,7 @@ func TestDurabilityAtSize(t *testing.T) {
 		}
 		started = time.Now()
 		p = startBinaryWithin(t, 60*time.Second, args...)
-		t.Logf("round %d: %d writes acknowledged, %d compactions under load; log %d bytes at the kill; restart took %v",
+		t.Logf("round %d: %d sessions written, %d compactions under load; log %d bytes at the kill; restart took %v",
 			round, len(ops), compactions, logSize, time.Since(started).Round(time.Millisecond))
 		for path, o := range ops {
 			if o.pending || killedAt.Sub(o.acked) < durabilityPromise {
@@ -96,6 +97,7 @@ func TestDurabilityAtSize(t *testing.T) {
 				t.Fatalf("too many lost writes")
 			}
 		}
+		t.Logf("round %d: %d writes older than %v checked", round, checked-checkedBefore, durabilityPromise)
 	}
 	t.Logf("%d writes older than %v checked, %d lost", checked, durabilityPromise, lost)
 	if checked < 1000 {

@@ -373,6 +373,12 @@ func (p *persister) snapshot(ctx context.Context) error {
 // maybeCompact starts a compaction in the background once the log has
 // outgrown its limit.
 func (p *persister) maybeCompact() {
+	p.mu.Lock()
+	closed := p.closed
+	p.mu.Unlock()
+	if closed {
+		return // close writes the last snapshot
+	}
 	p.flushing.Lock()
 	big := p.out != nil && p.logMax > 0 && p.size > p.logMax
 	p.flushing.Unlock()
