@@ -2,6 +2,8 @@ package server
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"reflect"
 	"testing"
 
@@ -70,3 +72,45 @@ func TestReplayLog(t *testing.T) {
 		}
 	}
 }
+
+// TestKeepOld: rotating the log never drops entries a snapshot may lack:
+// with no old log it is a rename; with one left by an unfinished
+// compaction the log is appended to it (minus a line cut short at its end).
+func TestKeepOld(t *testing.T) {
+	dir := t.TempDir()
+	log, old := filepath.Join(dir, "s.log"), filepath.Join(dir, "s.log.old")
+	tests := []struct {
+		name          string
+		log, old      *string
+		wantOld       string
+		wantLogExists bool
+	}{
+		{"no log", nil, nil, "", false},
+		{"rename", ptr("a\n"), nil, "a\n", false},
+		{"append", ptr("c\n"), ptr("a\nb\n"), "a\nb\nc\n", false},
+		{"append after a torn line", ptr("c\n"), ptr("a\n{\"b"), "a\nc\n", false},
+		{"empty log", ptr(""), ptr("a\n"), "a\n", false},
+	}
+	for _, tt := range tests {
+		_ = os.Remove(log)
+		_ = os.Remove(old)
+		if tt.log != nil {
+			_ = os.WriteFile(log, []byte(*tt.log), 0o600)
+		}
+		if tt.old != nil {
+			_ = os.WriteFile(old, []byte(*tt.old), 0o600)
+		}
+		if err := keepOld(log, old); err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		got, _ := os.ReadFile(old)
+		if string(got) != tt.wantOld {
+			t.Errorf("%s: old log %q, want %q", tt.name, got, tt.wantOld)
+		}
+		if _, err := os.Stat(log); (err == nil) != tt.wantLogExists {
+			t.Errorf("%s: log exists: %v", tt.name, err == nil)
+		}
+	}
+}
+
+func ptr(s string) *string { return &s }

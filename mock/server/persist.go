@@ -341,9 +341,9 @@ func (p *persister) rotate() error {
 			return err
 		}
 		p.out = nil
-		if err := os.Rename(p.logFile(), p.oldLogFile()); err != nil {
-			return err
-		}
+	}
+	if err := keepOld(p.logFile(), p.oldLogFile()); err != nil {
+		return err
 	}
 	f, err := os.OpenFile(p.logFile(), os.O_CREATE|os.O_WRONLY|os.O_TRUNC|os.O_APPEND, 0o600)
 	if err != nil {
@@ -351,6 +351,34 @@ func (p *persister) rotate() error {
 	}
 	p.out, p.size = f, 0
 	return syncDir(filepath.Dir(p.file))
+}
+
+// keepOld moves the log to old: a rename, or, when old is still there
+// (a compaction or a start whose snapshot was never written), an append,
+// so no entry the snapshot lacks is ever dropped. A line a crash cut
+// short at the end of old goes: it cannot be followed by more.
+func keepOld(log, old string) error {
+	data, err := os.ReadFile(log)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	prev, err := os.ReadFile(old)
+	if errors.Is(err, fs.ErrNotExist) {
+		return os.Rename(log, old)
+	}
+	if err != nil {
+		return err
+	}
+	if len(data) > 0 {
+		whole := prev[:bytes.LastIndexByte(prev, '\n')+1]
+		if err := WriteFileAtomic(old, append(whole, data...)); err != nil {
+			return err
+		}
+	}
+	return os.Remove(log)
 }
 
 // snapshot writes the whole state as the new snapshot and drops the old
