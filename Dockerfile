@@ -12,10 +12,16 @@ WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
+# Stamped into `idpmock version` (make image passes them).
+ARG VERSION=dev
+ARG REVISION=unknown
+ARG CREATED=unknown
 # Static binary (no libc in the final stage); specs and fixtures are embedded.
 # Without BuildKit cache mounts no later build can reuse Go's build cache, so
 # drop it rather than keep it in the build stage the builder leaves behind.
-RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/idpmock ./mock/cmd/idpmock \
+RUN CGO_ENABLED=0 go build -trimpath \
+      -ldflags="-s -w -X main.version=${VERSION} -X main.commit=${REVISION} -X main.date=${CREATED}" \
+      -o /out/idpmock ./mock/cmd/idpmock \
  && go clean -cache
 
 # No shell, no package manager: the binary is the whole image.

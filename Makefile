@@ -1,6 +1,9 @@
 # idpmock: see README.md. Every target installs what it needs itself.
 GO        ?= go
-ADDR      ?= 127.0.0.1:4010
+# Empty: the binary's default (127.0.0.1:4010) or IDPMOCK_ADDR from the environment.
+ADDR      ?=
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS   := -s -w -X main.version=$(VERSION) -X main.commit=$(shell git rev-parse HEAD 2>/dev/null) -X main.date=$(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 PKGS      := ./...
 IMAGE     ?= idpmock
 FUZZTIME  ?= 10s
@@ -8,17 +11,26 @@ FUZZ_ROBUST := FuzzPingOne FuzzZitadelREST FuzzZitadelConnect FuzzVendorFixtures
 BASE_URL  ?= $(IDPMOCK_CONTRACT_BASE_URL)
 JUNIT     ?= $(IDPMOCK_JUNIT)
 
-.PHONY: all run build test generate check-generated vet fmt-check ci npm-client-test browser-test image docker-test contracts bench fuzz durability-test
+.PHONY: all run build first-hour-test docs-test test generate check-generated vet fmt-check ci npm-client-test browser-test image docker-test contracts bench fuzz redis-test redis-bench durability-test
 
 all: build
 
-## run: start the mock on $(ADDR) with the embedded fixtures
-run:
-	$(GO) run ./mock/cmd/idpmock --addr $(ADDR)
+## run: build, then start the mock (127.0.0.1:4010, or IDPMOCK_ADDR / ADDR=host:port; ARGS="--strict" adds flags)
+run: build
+	./bin/idpmock serve $(if $(ADDR),--addr $(ADDR)) $(ARGS)
 
-## build: the idpmock binary in ./bin
+## build: the idpmock binary in ./bin (version, commit and date stamped)
 build:
-	CGO_ENABLED=0 $(GO) build -trimpath -ldflags="-s -w" -o bin/idpmock ./mock/cmd/idpmock
+	@test -x bin/idpmock || echo "building bin/idpmock (the first build compiles the dependencies: about a minute)..."
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags="$(LDFLAGS)" -o bin/idpmock ./mock/cmd/idpmock
+
+## docs-test: run every code block of README.md and docs/*.md against a live mock
+docs-test:
+	$(GO) test -count=1 -run TestDocs -v ./docs/
+
+## first-hour-test: clone the repository into a temp dir, follow the README's first screen
+first-hour-test:
+	IDPMOCK_FIRST_HOUR=1 $(GO) test -count=1 -run TestFirstHour -v -timeout 15m ./docs/
 
 ## test: vet, format check and the whole Go test suite with the race detector
 test: vet fmt-check
@@ -50,11 +62,12 @@ npm-client-test:
 	cd contracts/clients/zitadel-npm && npm ci --no-audit --no-fund
 	IDPMOCK_REQUIRE_NPM_CLIENT=1 $(GO) test -count=1 -run TestNPMClient -v ./mock/zitadel/
 
-## browser-test: CORS preflight from a real headless Chromium (installs Debian's chromium if missing)
+## browser-test: CORS preflight and the dashboard (/__mock/ui/) in a real headless Chromium (installs
+##   Debian's chromium if missing); dashboard screenshots go to $$IDPMOCK_ARTIFACTS (default mock/testdata/out)
 browser-test:
 	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || \
 	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; }
-	$(GO) test -count=1 -tags browser -run Browser -v ./mock/server/
+	$(GO) test -count=1 -tags browser -run Browser -v ./mock/server/ ./mock/
 
 ## image: build the Docker image (multi-stage, FROM scratch) as $(IMAGE)
 image:
@@ -79,6 +92,14 @@ fuzz:
 ##   700 ms before the kill must survive the restart (~1 min, time-boxed to 2)
 durability-test:
 	IDPMOCK_DURABILITY=1 $(GO) test -count=1 -timeout 2m -run '^TestDurabilityAtSize$$' -v ./mock/robust
+
+## redis-test: the Redis store's tests on a private redis-server (installs Debian's redis-server if missing)
+redis-test:
+	GO=$(GO) bash .ci/redis-test.sh
+
+## redis-bench: the Redis store's operations on rueidis and go-redis (ns/op, allocs/op, round trips/op)
+redis-bench:
+	GO=$(GO) bash .ci/redis-test.sh bench
 
 ## bench: load benchmark against a bare-Echo baseline on loopback; writes docs/benchmarks.md (~3 min)
 bench:

@@ -86,10 +86,10 @@ func (r *report) markdown() string {
 	p("values), decodes the body again into the generated types, renders the vendor document, encodes it with\n")
 	p("`encoding/json` and records the exchange in the journal; the baseline only writes fixed bytes.\n\n")
 	for _, pr := range r.profiles {
-		p("### %s\n\n```\n%s```\n\n", pr.Op, pr.Top)
+		p("### %s\n\n<!-- doc-test: skip (profile output of this run) -->\n```\n%s```\n\n", pr.Op, pr.Top)
 	}
 	p("\n## How to reproduce\n\n")
-	p("```sh\nmake bench                                   # this report\n")
+	p("<!-- doc-test: skip (make bench takes minutes; CI runs it) -->\n```sh\nmake bench                                   # this report\n")
 	p("go test -run '^$' -bench . -benchmem ./bench/workload/ ./mock/validate/   # in-process, per operation\n```\n\n")
 	p("The mock runs as `idpmock --addr 127.0.0.1:PORT --log-level warn` with every other setting at its default (journal on,\n")
 	p("secrets redacted, CORS on, strict mode off). The load generator (`bench/client.go`) writes raw HTTP/1.1 on reused\n")

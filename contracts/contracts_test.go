@@ -176,7 +176,7 @@ func TestScenarios(t *testing.T) {
 	} else {
 		srv := mocktest.Start(t)
 		target.Name = "in-process mock (strict)"
-		target.Client = srv.Client()
+		target.Client = srv.AnonymousClient()
 		target.Vars = contracts.MockVars(srv.URL)
 	}
 	for _, sc := range scs {
@@ -214,7 +214,7 @@ func TestRealVendors(t *testing.T) {
 				t.Skip(msg)
 			}
 			srv := mocktest.Start(t)
-			mockT := contracts.Target{Name: "mock", Client: srv.Client(), Vars: contracts.MockVars(srv.URL), Checker: checker}
+			mockT := contracts.Target{Name: "mock", Client: srv.AnonymousClient(), Vars: contracts.MockVars(srv.URL), Checker: checker}
 			realT := contracts.Target{Name: vendor, Client: &http.Client{Timeout: 30 * time.Second}, Real: true,
 				Vars: map[string]map[string]string{vendor: vars}, Checker: checker}
 			for _, sc := range scs {

@@ -246,7 +246,7 @@ func runAgainst(t *testing.T, factories []server.VendorFactory, sc *contracts.Sc
 	if err != nil {
 		t.Fatal(err)
 	}
-	return contracts.Run(context.Background(), contracts.Target{Name: "mutant", Client: srv.Client(), Vars: contracts.MockVars(srv.URL), Checker: checker}, sc)
+	return contracts.Run(context.Background(), contracts.Target{Name: "mutant", Client: srv.AnonymousClient(), Vars: contracts.MockVars(srv.URL), Checker: checker}, sc)
 }
 
 // stripExamples drops every example of doc, so a tightened constraint can

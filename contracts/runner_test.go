@@ -66,7 +66,7 @@ func TestRunnerExpectations(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	target := contracts.Target{Name: "mock", Client: srv.Client(), Vars: contracts.MockVars(srv.URL), Checker: checker}
+	target := contracts.Target{Name: "mock", Client: srv.AnonymousClient(), Vars: contracts.MockVars(srv.URL), Checker: checker}
 	const create = `name: n
 vendor: pingone
 steps:
@@ -145,7 +145,7 @@ func TestDrift(t *testing.T) {
 	vars := contracts.MockVars(standIn.URL)["pingone"]
 	realT := contracts.Target{Name: "stand-in vendor", Client: standIn.Client(), Real: true, Checker: checker,
 		Vars: map[string]map[string]string{"pingone": vars}}
-	mockT := contracts.Target{Name: "mock", Client: mockSrv.Client(), Vars: contracts.MockVars(mockSrv.URL), Checker: checker}
+	mockT := contracts.Target{Name: "mock", Client: mockSrv.AnonymousClient(), Vars: contracts.MockVars(mockSrv.URL), Checker: checker}
 	sc := scenario(t, "pingone/seed_create_session.yaml")
 	got := contracts.Run(context.Background(), realT, sc)
 	want := contracts.Run(context.Background(), mockT, sc)

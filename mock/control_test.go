@@ -36,6 +36,12 @@ type reply struct {
 
 func do(t *testing.T, srv *mocktest.Server, method, path, body string) reply {
 	t.Helper()
+	return doWith(t, srv, method, path, body)
+}
+
+// doWith is do with extra headers, name and value pairs.
+func doWith(t *testing.T, srv *mocktest.Server, method, path, body string, header ...string) reply {
+	t.Helper()
 	var rd io.Reader
 	if body != "" {
 		rd = strings.NewReader(body)
@@ -47,6 +53,9 @@ func do(t *testing.T, srv *mocktest.Server, method, path, body string) reply {
 	req.Header.Set("Authorization", "Bearer test-token")
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
 	}
 	resp, err := srv.Client().Do(req)
 	if err != nil {

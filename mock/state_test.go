@@ -65,3 +65,18 @@ func mustJSON(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
 }
+
+// A state document that breaks a vendor's schema is reported as a state
+// document (with the vendor and pointer), never as a fixture file.
+func TestBadStateDocumentIsNamedAsSuch(t *testing.T) {
+	srv := startBoth(t)
+	for _, c := range []struct{ doc, want string }{
+		{`{"vendors":{"zitadel":{"sessions":"nope"}}}`, "state document vendors.zitadel: /sessions"},
+		{`{"vendors":{"pingone":{"sessions":[{"id":1}]}}}`, "state document vendors.pingone: /sessions/0"},
+	} {
+		r := do(t, srv, http.MethodPut, "/__mock/state", c.doc)
+		if r.status != http.StatusBadRequest || !strings.Contains(r.body, c.want) || strings.Contains(r.body, "fixture") {
+			t.Errorf("PUT %s: %d %s, want 400 naming %q", c.doc, r.status, r.body, c.want)
+		}
+	}
+}

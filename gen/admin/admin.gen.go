@@ -10,6 +10,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"path"
@@ -111,6 +112,24 @@ func (e OverrideSpecFault) Valid() bool {
 	}
 }
 
+// Defines values for GetOpenAPIParamsFormat.
+const (
+	Json GetOpenAPIParamsFormat = "json"
+	Yaml GetOpenAPIParamsFormat = "yaml"
+)
+
+// Valid indicates whether the value is a known member of the GetOpenAPIParamsFormat enum.
+func (e GetOpenAPIParamsFormat) Valid() bool {
+	switch e {
+	case Json:
+		return true
+	case Yaml:
+		return true
+	default:
+		return false
+	}
+}
+
 // ClockChange defines model for ClockChange.
 type ClockChange struct {
 	// Advance A Go duration, optionally led by days ("3d", "1d12h", "-90m").
@@ -190,6 +209,12 @@ type JournalEntry struct {
 	Problem *Error  `json:"problem,omitempty"`
 	Query   *string `json:"query,omitempty"`
 
+	// ResponseBody The answer's body (JSON, or a string), the first 64 KiB at most, redacted like the request's.
+	ResponseBody interface{} `json:"responseBody,omitempty"`
+
+	// ResponseHeaders Headers of the answer (absent when the connection was dropped), redacted like the request's.
+	ResponseHeaders *map[string][]string `json:"responseHeaders,omitempty"`
+
 	// Seq Increases by one per request.
 	Seq int `json:"seq"`
 
@@ -202,6 +227,9 @@ type JournalEntry struct {
 // JournalList defines model for JournalList.
 type JournalList struct {
 	Entries []JournalEntry `json:"entries"`
+
+	// LastSeq Seq of the newest request journaled so far (0 for none), filtered or not: the next `since`.
+	LastSeq *int `json:"lastSeq,omitempty"`
 
 	// Total Entries held, before filtering.
 	Total int `json:"total"`
@@ -355,7 +383,23 @@ type ListJournalParams struct {
 
 	// Limit At most this many, the newest.
 	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Since Only entries whose seq is above this (a cursor: pass the previous answer's lastSeq).
+	Since *int `form:"since,omitempty" json:"since,omitempty"`
+
+	// WaitMs Long poll: with `since`, when nothing newer exists yet, wait up to this long for a new
+	// request before answering (possibly with no entries). The dashboard polls this way.
+	WaitMs *int `form:"waitMs,omitempty" json:"waitMs,omitempty"`
 }
+
+// GetOpenAPIParams defines parameters for GetOpenAPI.
+type GetOpenAPIParams struct {
+	// Format Overrides the Accept header.
+	Format *GetOpenAPIParamsFormat `form:"format,omitempty" json:"format,omitempty"`
+}
+
+// GetOpenAPIParamsFormat defines parameters for GetOpenAPI.
+type GetOpenAPIParamsFormat string
 
 // ResetMockParams defines parameters for ResetMock.
 type ResetMockParams struct {
@@ -400,6 +444,9 @@ type ServerInterface interface {
 	// ListUnmatched Requests that hit no operation or failed validation, with the nearest operation
 	// (GET /__mock/journal/unmatched)
 	ListUnmatched(ctx echo.Context) error
+	// GetOpenAPI The OpenAPI document a vendor's requests are validated against
+	// (GET /__mock/openapi/{vendor})
+	GetOpenAPI(ctx echo.Context, vendor string, params GetOpenAPIParams) error
 	// ListOperations Every vendor operation an override or a journal query can name
 	// (GET /__mock/operations)
 	ListOperations(ctx echo.Context) error
@@ -505,6 +552,20 @@ func (w *ServerInterfaceWrapper) ListJournal(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
 	}
 
+	// ------------- Optional query parameter "since" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "since", ctx.QueryParams(), &params.Since, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter since: %s", err))
+	}
+
+	// ------------- Optional query parameter "waitMs" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "waitMs", ctx.QueryParams(), &params.WaitMs, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter waitMs: %s", err))
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.ListJournal(ctx, params)
 	return err
@@ -534,6 +595,31 @@ func (w *ServerInterfaceWrapper) ListUnmatched(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.ListUnmatched(ctx)
+	return err
+}
+
+// GetOpenAPI converts echo context to params.
+func (w *ServerInterfaceWrapper) GetOpenAPI(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "vendor" -------------
+	var vendor string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "vendor", ctx.Param("vendor"), &vendor, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter vendor: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetOpenAPIParams
+	// ------------- Optional query parameter "format" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "format", ctx.QueryParams(), &params.Format, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter format: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetOpenAPI(ctx, vendor, params)
 	return err
 }
 
@@ -714,6 +800,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/__mock/journal/unmatched", wrapper.ListUnmatched, options.OperationMiddlewares["listUnmatched"]...)
 	router.POST(options.BaseURL+"/__mock/reload", wrapper.ReloadFixtures, options.OperationMiddlewares["reloadFixtures"]...)
 	router.GET(options.BaseURL+"/__mock/operations", wrapper.ListOperations, options.OperationMiddlewares["listOperations"]...)
+	router.GET(options.BaseURL+"/__mock/openapi/:vendor", wrapper.GetOpenAPI, options.OperationMiddlewares["getOpenAPI"]...)
 
 }
 
@@ -1098,6 +1185,91 @@ func (response ListUnmatched403JSONResponse) VisitListUnmatchedResponse(w http.R
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOpenAPIRequestObject struct {
+	Vendor string `json:"vendor"`
+	Params GetOpenAPIParams
+}
+
+type GetOpenAPIResponseObject interface {
+	VisitGetOpenAPIResponse(w http.ResponseWriter) error
+}
+
+type GetOpenAPI200JSONResponse map[string]interface{}
+
+func (response GetOpenAPI200JSONResponse) VisitGetOpenAPIResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOpenAPI200ApplicationyamlResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response GetOpenAPI200ApplicationyamlResponse) VisitGetOpenAPIResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/yaml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetOpenAPI401JSONResponse struct{ ErrorJSONResponse }
+
+func (response GetOpenAPI401JSONResponse) VisitGetOpenAPIResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOpenAPI403JSONResponse Error
+
+func (response GetOpenAPI403JSONResponse) VisitGetOpenAPIResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOpenAPI404JSONResponse Error
+
+func (response GetOpenAPI404JSONResponse) VisitGetOpenAPIResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1696,6 +1868,9 @@ type StrictServerInterface interface {
 	// ListUnmatched Requests that hit no operation or failed validation, with the nearest operation
 	// (GET /__mock/journal/unmatched)
 	ListUnmatched(ctx context.Context, request ListUnmatchedRequestObject) (ListUnmatchedResponseObject, error)
+	// GetOpenAPI The OpenAPI document a vendor's requests are validated against
+	// (GET /__mock/openapi/{vendor})
+	GetOpenAPI(ctx context.Context, request GetOpenAPIRequestObject) (GetOpenAPIResponseObject, error)
 	// ListOperations Every vendor operation an override or a journal query can name
 	// (GET /__mock/operations)
 	ListOperations(ctx context.Context, request ListOperationsRequestObject) (ListOperationsResponseObject, error)
@@ -1966,6 +2141,32 @@ func (sh *strictHandler) ListUnmatched(ctx echo.Context) error {
 		return err
 	} else if validResponse, ok := response.(ListUnmatchedResponseObject); ok {
 		return validResponse.VisitListUnmatchedResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetOpenAPI operation middleware
+func (sh *strictHandler) GetOpenAPI(ctx echo.Context, vendor string, params GetOpenAPIParams) error {
+	var request GetOpenAPIRequestObject
+
+	request.Vendor = vendor
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetOpenAPI(ctx.Request().Context(), request.(GetOpenAPIRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetOpenAPI")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetOpenAPIResponseObject); ok {
+		return validResponse.VisitGetOpenAPIResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -2259,75 +2460,83 @@ func (sh *strictHandler) PutState(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"3Fz9kttGcn+VLuSqTMYglyvp4jK3UldrSc7p6mwpki6uiqkIs0BzMV5gBp4ZLE1L+28eIO+SF8ij5ElS",
-	"PTP4IoZcriWtlXO5aklgPnp6un/9Sb2LUllWUqAwOlq+ixTqSgqN9stTpaSiD6kUBoWhj6yqCp4yw6U4",
-	"+UlLQc90mmPJ6NMfFK6jZfQPJ92qJ+6tPnGr3dzcxFGGOlW8okWiZfQ6R1D4c43awJrxArMzSFKZYQKa",
-	"bTVs8u08oml+JdrocSHTq8c5E5doqcoyTqux4oWSFSrD6QRrVmiMo5KL/tPTOKp6X2nyNROpXWdI2Dn8",
-	"i4SsVva0McjKbVFsocAMLraQEXmTVfQwW0UxrKLT7PRB7j7Ovl6Uq2g6j+KoYsagogX/48fZl2/+NJms",
-	"VtmX2dT+maxWc/o7/dNE6Pe1fv8//63fl/q9fl++z6fTf3x/zKgvp3+I4shsK4yWkTaKi8voJo7WCvHX",
-	"wLmMqhHcSx2D5RIUaDSYHCElzoKqxbxb8kLKApmgNRVqNOMlv2HpFRgJG1YUM7eE4SXGtJDg4jK8mF9q",
-	"LVXJTLSMMmZwRvPGp7lpn8iLnzA1NN0KwSvDjD3j8FLXSv6KVjrH2wq5OXbbOJLrdfDET7g2JDawVrIc",
-	"n5v1ZYdk5KsH+aJcaC8T49ORBnCFWbT80RIYN0doSXgTYEGrosPTk/aMSX5cMK1Brq2W1QqJEBR1SVty",
-	"cc0KnkVxVAtWmxyFITVHerKW6oJnmaVFSPN2LWtBz0s0ucze0iNWFHKDbrquq0oqg9nbEjPO3lqi48hI",
-	"+bZg6rL5XDKxfev1Xrt9rxkv2EVBI7ggnWFF79TdnXCta3dQbrDUtyHPMxoedRLElGJb+l6i1swhyOEL",
-	"sfzsxoduwm0ylkOORRaQHmkMYYjMtlAxk4NUUDHFSjSoQLAS5yFh5GK8FK0R20Vi+LlGtY0hR5ahiiGV",
-	"8oqTEnpUj2E+D667nxFxpOoiIEsE2o6/cIXbjVQZmJw1AH67iHNxCz//Imu6/8eydoZnV8D9Yz+PxOUS",
-	"VeDiaNyB9Z8Ko7bj9VlA438Y6rhFy8ZuMaX4tTv3cbBCtxbm6l9ePf8e3KVKBQzcHFhLBdLkqOgdR30G",
-	"GlNFqK0wYylJUy0K1BpmM/fkny2yE0miLpxeLQn6b+LInmLPpaK6RuXNAPMnY8XxJ2tA7zvdux9Rlxd0",
-	"PXG0ZnVhgoLmpFbvt+c9dR9N3lXt0X07sArOFcgUanMbjHzvh5FRqNAdMrievEaleAiBn2UEvyQ4zRin",
-	"NUzoDaqg3lj/IQ/uUylcowpf4wv7ziOB20TnrMLM7u72C++m5EWB5ZHeXBxZyAmSp/HnAAdEqpBp1OQ/",
-	"SYFQoWq0qEdPq89xpA0ztR6v9NKDGrgBZ7CATY7COTFSCEyt6d0wDZmSVTXgbm99Z/eCjsI1isyZ18Ng",
-	"RieNCTMazWrFzd9eJ9zNfu25DmDTX7kOQB8Ko/gdrN8A6EKaIg0rxux96raBHIsshgtcS4Ww5oVBNfTn",
-	"9kFvQ2ezw4GD/msjQwf9+CEbGgDdBxUjzBsez6JsJa2bAVwYOYBza5f/9z//C/CXCi222vHXrKj7hrk7",
-	"yBHYNQbKAUF/dppqt7DKQU4ATPAXlpqzDuP9RpDLIoNV9OPLp0/OH79++uTN0LHsKCt4ya0UlVzwkpy9",
-	"05AWHIDHw2DXoNOO9BDZLTtpTBBsOt0eU1SLkpk0x326+dvUdsSf72iTW2Vv93RGMQIZN0OfASsKKGtt",
-	"7L3YoO/zEFaYJO9W0UmtUZ3wbBUtYRWxi3QV3STT+xXklGmccaFRaG74NdrHOgYr4H50mCSSnhfkG38I",
-	"VS/Iye487CF1MTAN3JkOXWEKk0Sj1lyKZ0+CfAoJ0vedFzHc+lupoBXm5tZ03ETbmu6w1TFgIoNNvgVu",
-	"IOMZCGnATh0L1UdWWfIa2nlfaBeWGCyrghmMoSRPeo+HQhZdijt6aMca12bxkP143j/nR+bO6MWxBPtx",
-	"/X12/YHgWfZ6jeeicxeZBm2kwuzMyk8z6RVJrY01NVRFreFCyqsrxMrb6jAcjeMChRTzn5vj8yMZFmz7",
-	"3R4Mb539Js1AnlgwpP8tuDMGL24CjuJjVhS6dbFBS1gzFfYFeVhgysZGHPKznCG5VbwUlowL+rKH0ALX",
-	"5gzoamzMVwtrwZ3mDS8s6C3LWrlcZsNyVnGK3XiBQcYfMsF05/qIKNv6s31p91T4G+nL1SHJD/u7jegf",
-	"7/G2mjRCnR26u6UPkUW6dUcH4dxAgYxwXSBFfInjchJD4vUloeA+sfqRzOEc7GNgBU1oc7EOSbzoxkBA",
-	"vF+ZQ0l1HyFZD2FCXsF0DucXGoVZtsbuC002uKwKtPLWkYqFxh4ZX+iVkBsBSJEfZDKtSxTGzmHNUzd3",
-	"vhKhpEMPKUr2i/NF/2lB/8Wdc7qID8HI8IwJoUnibego7uMml3UTWnsYvB8Y+gC4GF+il4F21LMMJhoR",
-	"Tt6+LWV6ddK+0NNbXOyW6X/8+usex08XQZ63ur9ri4idYHKuoWRi65wTLi4hJfSyXo0gE1U1kgYlMqEB",
-	"r1Ft7SAi81AwsqukLX8OKan+lhd4Ry193cvDaIptESZPnr08aZ/Nf9JSTGNQWEiWuZrPbLYJu2O/Hacs",
-	"wHwYVr20FL7ESqpQyoCU847uWXPmsQi8YMpmHT1PJquIvAwp0FW+WkJ9RHr8lvqKV1Vox3+zOqBdGitl",
-	"gpxitz+s+S+mVqhhk9P99cpNx+47cjf9ueOGbSF+26rTE4+BgfR0k189dP298tXNoG5yHAOyuqxI27iD",
-	"XYQtGpjwS0HeIUgBdI473oADG/0BoepzgYDCqK1N7Ln14ia2agwJkB3RglU6l9aClMyEo6yxXx26D5ts",
-	"TGvFzfYVMbep65ZcvJZXKELJQ7cuSFFsu7yhT36rWmhrQGA2s6vMDC1DJNrLs/kGCvdUR3RuTOWq21ys",
-	"ZcC5k8IoWYCu1Zql1ivgWUUQHrtt7Z1ZIiheJkkgZ7/nBpy/eKahFhRcJw36J/OVeEbKoMlnoNhRs2vU",
-	"TiJiYm2Kje+rYdLq5pQCumtvNYcpf0ExKsvsq5Vokgw/uUzdfCVW4pXntfMhzl88I5GEC4SMaxKNDCaJ",
-	"Z5yrQSRTW9+qDVxgzkUGDBz7wPJ1JdrxjtHJmTMjnc0AgZhpSM5rk0vFf7UGYQnfuFVW9WLxMHVr0UdM",
-	"pnOwbFnX5Bo0MfdKbHKpEZLnil9ykTTpcZuKACZcfUXalzB5tHg4jSlcYLDBC6jYJXr2G+JIo4aKXyNw",
-	"Yznz1BLsfCFOK0JiE+VJ5y9ZsUoeu46K2etthUvYbapInAdluCmsZXRyApZDxO+INFVpJ1in3okQ5Ogv",
-	"o4fzxfyhjzOtGjSi0mLSpStn9zyKaEkPH/vU9aAH5MFi8dE6QPqAF24D6UvinM71aHG6b9WWzK4W8Wjx",
-	"8OjRhH7sUhOwuIO/odi/DriZ53RgzByIcQ1SZaiWkFilI5fe//F9JIn3gRLXYZGc+Stf+X6MVbQEgs7E",
-	"KZjTOnKYNDDj0mHF1moWF9owYdwGJ+36cMmvcQ5O1jw2eI3lpe9HIEL92k6E7Vxy0zjtUXEymT7HpeeQ",
-	"uBaDhFCJgWs88HjAHUZQXMJJeouC4HEl7KEscNbCTXBCOxSr1LbodJJl9fAbH7HcIlQ+Ktnt0bGpu8Gz",
-	"6KsHub1Qx2CXvWiHNV0wLmK2vRzRg8XDxWxxOlucvl4slvb/f3cyeQdJ9u1HN0M75a3i76hEHsfXxvrp",
-	"CO4OvDot7qROn1D5dF2WTG2jZfQKTewFlEyWvS6wmQ//uW1LisY6exO3AOdNlFPgAl1X0I44FsiULzqN",
-	"ke7RWPf9WLATMbs/TGqIJFQKAnbBtelO0ma2afK7kU9mAYWgq1vCOob01hVw44iMIPlU/TROK5GjjOe7",
-	"4OQ29XnnmT5MDczsxYXBgzXG3TnHOTcgZC+fLpXvSQFbMbIP9529KzkF6GgLTGM6zg2UUpsuKnbJfYEb",
-	"X9UObeYKc/2NDgbFbz4hpvTrzQFQ+a4J8X1Jd36P4PASU/KauqqJLDLbKMqVNlFIX8aIcNJ2C1VSB1TJ",
-	"vu6jwl2s1J047Ard92wxBp1U+2wGvfx8TcSf5cZlm1plt4oKDBqlOkoO1lxk+8WA3v7dS8GxOj5UtM9X",
-	"Ml4OBIIOcEeZGLQZ7LW0f+tZht/riloawnd0BsjSHHKmIfEdbcn897iJ4+1w7EIjZystxdB3Pw7eX5f3",
-	"Pnhxz7thH3hzO9newfbHpXvbo92a6+0WDyS7xjm3dngMF21IaINQ13lzf0IwCEr7TQ1dBds2tXrtc6pq",
-	"00fWK+ru/HmX7h7cej/JftDL7xY4xs8/L4peKcAtnN0n457YLX3Gq20gDfPjQERw4NQfD6cG9dqAPD4d",
-	"HCIGLtKizgiba43ZrK5Aivv1IonS7n5j75mPnMghkxsvYewt+emtSPusYnsdic2iJhauE1hzA8yhXtcv",
-	"7jOy3NgsD7JsJXxnsFeeSe+zILEAjT5f6xeZzoGIscVdriHNMb3CDNgloyVddqnf0NOWg33ffr/a26XA",
-	"O6XNMC0IlH33sO+yZWIlauHfZaDrNEWt/WuiwyVdszkks5n9WchMrtczXWGaQMHXRsOFNLkjVwdzRrZZ",
-	"4HmnA5/CFRvW3o5xxU4/+t5BLG9kyrdMfL6e17dSpdjrJre5QxE04LeB+ck7nt0cQnT3fCAStyH6k3vB",
-	"cBr96Lfkd47A80s0+0+8uBdp7FfI/39wcicRZhMvvgXf5114Fu0q+6F81ZuewLracD+CHLLLpmUt9jf+",
-	"DVMIV1iZOZxDxZTpfiSlwUhbooUrxIosgYZK4TWXtQZf3bFLcb0SCl1lGLiAxJWlkxB0OgK/9TXxTyk1",
-	"g4aDgOT8QOfcsK5P4H5DkWFvALHRjJs9hNzAZEOE+qYOyCRqIL77pPm0B2Iu5z4AsPbHsGFx+MG3ICXO",
-	"jCdL7961ZXBXt7c2UyNmmDXFG2xpj/s/ykVTK0GCsxKjH5x2Z/OWA0yuZH2Zu6zk+YtnVhi9a9srBbd7",
-	"rsQOf2i8whlTJWbTlomNaJPL4bPiK/GDLXG155Qu48zMgbOG5Vej+c5l+kOafHu62ReNSOtdU0rgl4hv",
-	"jrEfL4kUyKT4vCond4bJTiua32j3xeuwfOvmt9X77JOb8wlhZthns69qbEWrqbCfwYu/vSbH+sKf16mN",
-	"OznXoLmpfRXgE9/UH+8gM8NgsC6rMFY0SrhbDmsub08Ju+kfIr1xRsQ30yRwiaZz8PHMb6iBuea9CYUf",
-	"dVFMPRrs4NRKNJI0h8QSlcQulqhorDAx6OG/LGAkJEJuXIjk/xECkL7nhtueF82uw/BQ1T2J+/gxQUDY",
-	"bgsKHu1zAgZG7zP03v9KBpLtqE4IDXq9VYTDN/GwserHNwSnrm/DAXWtCt8OtTw5OX3w1XwxX8xPl48W",
-	"p4uIxvod3jUg3nTAtQ86h6730NV7ew+apODNm5v/CwAA//8=",
+	"3Hz/khs3cv+rdM33qkx+PeRyJd25zK2rq7Uk53SxLEXSxZWYigacaS7hnQFGAGYpWtp/8wB5l7xAHiVP",
+	"kmoA84sDcrmWtFbicpV2hxigAXR/+tM/uO+jVBalFCiMjubvI4W6lEKj/eWxUlLRD6kUBoWhH1lZ5jxl",
+	"hktx8ouWgp7pdI0Fo5/+oHAVzaP/d9LOeuI+1Sdutuvr6zjKUKeKlzRJNI9erREUvq1QG1gxnmN2Bkkq",
+	"M0xAs62GzXo7jeg1PxMt9DCX6eXDNRMXaKXKMk6zsfy5kiUqw2kHK5ZrjKOCi+7T0zgqO7/Sy1dMpHae",
+	"vmDn8A8SskrZ3cYgS7dEvoUcM1huISPxRovofraIYlhEp9npvbX7cfLtrFhE42kURyUzBhVN+G8/T75+",
+	"/ZfRaLHIvs7G9p/RYjGlf8d/GQn9odIf/us/9YdCf9Afig/r8fj/fzhm1NfjP0RxZLYlRvNIG8XFRXQd",
+	"RyuF+GtgX0ZVCO5DHYM9JcjRaDBrhJROFlQlpu2USylzZILmVKjRDKf8jqWXYCRsWJ5P3BSGFxjTRIKL",
+	"i/BkfqqVVAUz0TzKmMEJvTfczXXzRC5/wdTQ61YJXhpm7B77l7pS8le02jlcVsjNscvGkVytgjt+xLUh",
+	"tYGVksVw36yrO6Qj39xbz4qZ9jox3B1ZAFeYRfOfrYBxvYVGhNeBI2hMtL97sp6hyA9zpjXIlbWySiEJ",
+	"gqIqaEkurljOsyiOKsEqs0ZhyMyRnqykWvIss7IIad6sZCXoeYFmLbM39Ijludyge11XZSmVwexNgRln",
+	"b6zQcWSkfJMzdVH/XDCxfePtXrt1rxjP2TKnEVyQzbC8s+v2TrjWldsoN1jom5DnCQ2PWg1iSrEt/V6g",
+	"1swhyOELsefZjg/dhFtkqIcc8yygPdIYwhCZbaFkZg1SQckUK9CgAsEKnIaUkYvhVDRHbCeJ4W2FahvD",
+	"GlmGKoZUyktORuhRPYbpNDjv/oOII1XlAV0i0HbnC5e43UiVgVmzGsBvVnEubjjPv8mK7v+hrJzj2VVw",
+	"/9i/R+pygSpwcTTuwPyPhVHb4fwsYPE/9W3comXtt5hS/Mrt+zhYoVsLn+rfXj77EdylSgUM3Duwkgqk",
+	"WaOizzjqM9CYKkJthRlLSZsqkaPWMJm4J3+2yE4iiSp3djUn6L+OI7uLPZeK6gqVdwPM74zlx++sBr2n",
+	"unM/oiqWdD1xtGJVboKK5rRW7/fnHXMfvLxr2oP7dmAVfFcgU6jNTTDyox9GTqFEt8ngfPIKleIhBH6S",
+	"EfyS4tRjnNUwoTeognZj+cM6uE6pcIUqfI3P7WceCdwies1KzOzqbr3wakoucyyOZHNxZCEnDBwedb7b",
+	"q+pOjK+0w8ERaX5P6cexlXbFlTbwpwfwj/w7UslCahO3ap/zy54xfqWDOl+L89dPqWb9Pfmp6zt224MR",
+	"W2oUBjZrFI5iSSEwtcRgwzRkSpYlZuMbtzTQaY1vAzomUoVMoyaGKgVCiaqepzNLg5hxpA0zlR7O9MKf",
+	"GLgBZzC7aQ/h+R2zCFKxKxSZIzCH3QXtNCZUrrGrMWhvHy181Os1+zqA/j9wHXAuKIzit+AXPVcSUJKc",
+	"afMydFUv8W2tKwI35Edqf/KLmxIz0BJWTMFoZj2AkALHMax4bggvwD4ycz/FOwOJ5iLFJHwRRhqWD8V4",
+	"7PYLa8yzGJa4kgr9En3qvs/L1gdWr3DgxP+phouDIVv/Pmpfuc9cB6be3551qKW0jBK4MLLnuS30/Pe/",
+	"/wfguxKt8dnxVyyvMGh0R7ipoU8MwIRbwlop8T0Y4TuWmrMWBPxCsJZ5Bovo5xePH50/fPX40et+DNFK",
+	"lvOCW3UuuOAF8frTkBYc8ISH/VrtiHa0h8RujpPGBP1KCzJDiSpRMJOucR9I/Db8GJzPU1rkRt3b3Z1R",
+	"jNDOvaHPgOU5FJU29l5sfP9lKCuMkveL6KTSqE54tojmsIjYMl1E18n4bhU5ZRonXGgUmht+hfaxjsEq",
+	"uB8dFom05zmFQR8j1XOKp9pgqi9dDEwDdz5Ml5jCKNGoNZfiyaPgOYUU6ceWMPaX/l4qaJS5vjUd14kV",
+	"TXfY2BgwkcFmvQVuIOMZATnYV4dK9YlNlrhX895X2kWgBosyZwZjKCho2kNGiVpIcUuWdKyXrycP+Y9n",
+	"3X1+4tMZfHCswH5cd51dYhLcy94A4Vy0kQHToI1UmJ1Z/alfeklaa9MKGsq8IvIsLy8RS++rw3A0DAEV",
+	"MoPZuTk+FZZhzrZP92B4E9fVGSWihMHszW/BnSF4cRNgrA9ZnusmmvLcKcyFeFhhitpHHCJ8zpHcqF4K",
+	"C8YF/bJH0BxX5gzoaiy5q4T14M7y+hcWpO2yUi5tXR85KzmF6TzH4MEfcsF05/qIhIol1l1t91L4G+nq",
+	"1SHNDxPvWvWPp96NJQ1QZ0fudupDYpFt3ZIgnBvIkRGuCyQyn7hTTmJIvL0kxNITax/JFM7BPgaW0wtN",
+	"2t0hiVfdGAiI9xtzqH7iQ7U2kh5P4dwGnvPG2X2lyQcXZY5W31pRMdfYEeMrvRByIwApyIdMplVBAezK",
+	"CuifunenCxGKtTtIUbB3jov+aUb/xS05ncWHYKS/x4TQJPE+dBCAcrOWVZ1F8TB4NzD0EXAxvESvA82o",
+	"JxmMNCKcvHlTyPTypPlAj2+g2M2h//HbbzsnfjoLnnlj+7u+yKYvzJprKJjYOnLCxQWkhF6W1QhyUWWt",
+	"aVAgExrwCtXWDiIxDwUju0banM8hI9Xf8xxvaaWvOik3TbEtwujRkxcnzbPpL1oKm4LJJctceW8y2YTp",
+	"2G/HKQswH4dVL6yEL7CUKpS7IOO8JT2r9zxUgedM2QSzP5PRIiKWIQW6ImcjqI9Ij19SX/KyDK34z9YG",
+	"tMtYpkwQKXbrw4q/M5VCDZs13V+nsnjsugO66fcd18cWOm9bYHzkMTBQiahT6Yeuv1OpvO6VyI47gKwq",
+	"SrI27mAXYYsGRvxCSJsDEkD7uOUNOLDRHxGqPhMIKIza2gyjmy+uY6vakQD5ES1YqdfSepCCmXCUNeTV",
+	"ofuwWc+0UtxsX9Lh1iX8gotX8hJFKIvp5gUp8m2bwPR1DlUJbR0ITCZ2lomhaUhEe3k230DhnmqFXhtT",
+	"ukYGLlYyQO6kMErmoCu1YqllBTwrCcJjt6y9MysExcukCUT2OzTg/PkTDZWg4Dqp0T+ZLsQTMgZNnIFi",
+	"R82uUDuNiOloU6y5r4ZRY5tjCuiuvNfsV3cExagssx8txE7ucboQC/HSn7XjEOfPn5BKwhIh45pUI4NR",
+	"4g/OlZuSsS1lVgaWuOYiAwbu+MCe60I0491BJ2fOjbQ+AwRipiE5r8xaKv6rdQhz+M7Nsqhms/upm4t+",
+	"xGQ8BXssq4qoQR1zL8RmLTVC8kzxCy6SuhJiUxHAhCulSfshjB7M7o9jChcYbHAJJbtAf/yGTqQ2Q8Wv",
+	"ELixJ/PYCuy4EKcZIbE1kaTlS1atkoeueWbyalviHHb7ZxLHoAw3ufWMTk/AnhCdd0SWqrRTrFNPIgQR",
+	"/Xl0fzqb3vdxpjWDWlUaTLpwnQsdRhHN6eFDn0Pvtfvcm80+WbNPF/DCHT9dTZzSvh7MTvfN2ojZlp0e",
+	"zO4fPZrQj11oAha38dcU+1cBmnlOG8bMgRjXIFWGag6JNTqi9P4f3zKUeA6UuGaa5Mxf+cK33iyiORB0",
+	"Js7AnNURYdLAjEuH5VtrWVxow4RxC5w088MFv8IpOF3z2OAtlhe+9YQE9XM7FbbvEk3jtEbJyWX6HJee",
+	"QuK6SRJCJQaux8TjAXcYQXEJJ+3Nc4LHhbCbssBZCfeCU9q+WqW2G6vVLGuHde3vBqXyUcluO5ZN3fWe",
+	"Rd/cW9sLdQfsshfNsLrhyUXMtm0nuje7P5vMTiez01ez2dz+/69OJ2+hyb7T7Lrvp3YKi7+DEXkcXxnL",
+	"0xHcHXhzmt3KnD6j8emqKJja2oKXib2Cksuy1wU28+F/bjrQoqHNXscNwHkX5Qw4R9cAtqOOOTLli05D",
+	"pHswtH0/FuyLmN0dJtVCEioFATvn2rQ7aTLb9PL7ASezgELQ1U5hiSF96mr1cUROkDhVN43TaOQg4/k+",
+	"+HKT+rz1mz5MDbzZiQuDG6uduyPHa25AyE4+XSrffgS2YmQf7tt7W3IKyNEUmIZynLv2gzYqjjvl232L",
+	"ucJcd6HDQXFw877ICo7XaHxracdSXqETZsQgrZSWag4l0w7KS4VXXFa67bTwtejxPlFt+Tgs6uwYUX+Q",
+	"4gJKmedz7wtdPTp2/oNoF3kmOi4F+I7TZW4JFDaMG6hKsAUvriGXvueJ0eCWnPrqdJPqgVEpteZLova0",
+	"npD1QY2nQBCZMb1eSqYyK5V2s2/Y1rmw0BGQKE/7+tlPYh3OYV2//owuodu3EPAJT+sMjT+D6R1i+wtM",
+	"ifS2RS+ZZ7almyttohDcDQH9pOnrK6UOIKH9uAvqtyEZtzph16dwxw6/1/O4z+XTh1+uh/+r3LhkYYPV",
+	"FmeBQW1lR+nBiotsvxrQp//nteBYG+8b2perGS96CkEbuKVO9LpE9hKlv3cc++91RY0M4Ts6A2TpGtZM",
+	"Q+J7T5Pp73ETx9Oo2HlXR3WsxNBljwfvzycsTt47ynjdub6dIo8bkFhiU4e7rqVkTxnEVtZsriSxZME6",
+	"9zr/MoV/OX/6Ayy3C5GhrSvRcMdKztMUS9NPx2xZkSdnrqNm/yibtAGpFiJx2cw/d9I4g0TLsxKFy+Ls",
+	"0HZLPHzn4i6j7kNNl4f4ODmaR79ywzLMQ332A/bY1D1sDs/uyafD9rFA3w/QW9rX0+iUojiy9jIsq300",
+	"+Rmme3evKDi+WT+cayox/cwGRqMf/DZzJAm9nrS5Q9Zm0BtPyhTWJokZsAvGRY9ZvSwx1QPb87ZyEDSf",
+	"tcM+8v52CmW95Y+rlDWwcmOZrJ08UCcYliua4TEsm2yazd+5psW7A+BePq/bD9Y2/9jIx3s+5yZt5t3a",
+	"Z3vjz9pKYe/Wu/XJgwmSdoJjUiTned6porqJs7s8uEd2SV8saL5mET6PA8mUA7v+dByh1+oS0MfHvU3E",
+	"wEWaVxnxokpjNqlKkOJuIziStL3fuO5J3w3g+odcM/Qh6vrXG5X2BZnmOhJbgEosVUpgxS3oEby136ry",
+	"xSxubIIcWbYQvl/eG8+o87MgtQCN3tH5SXwawPbFcA3pGtPLFj1dYr7bC9l00vhvt3UbZdrqYWu0GaY5",
+	"ESL/HRv/TQkmFqIS/rMMdJWmqLX/mORw9apsCslkYr88OZGr1YQcVQI5XxkNS2nWTlwdTLfbPqtnrQ18",
+	"jjCo37ZwTBh0+snXDmJ5rVO+2+zLjXq+lyrF7reB5MrifIA83wTmJ+95dn0I0d3znkrchOiP7gTDb02O",
+	"boHnRLL37nh2J9rYbS7633GSNwcjPDsYiAxof0dhXVtNN3uz860n28JC2F/zGyK2l1iaKZxDyZRpv0qs",
+	"wUjb3QKXiCV5At0mtX1h3E7F9UIodE01wAUkrqMnGJc5Ab/37USfU2t6vVoBzfmJ9rlhbYvV3aYB+m1V",
+	"dIxm2Ccn5AZGGxLU98NBJlEDnbuvN467MYgtV/YArPmTEWF1+Ml3b9bR/9zTuyb+cS1P1mdqxAyzuu6N",
+	"jexx909XoKmUIMVZiMGfZWj35j0HmLWS1cXapQ4oBCNl9NS200XTrLkQO+dD4xVOmCowGzeHWKs2UQ5f",
+	"UFyIn2xWodmndMU6Zg7sNay/Gs1TVyQNWfLNlbo2j+D7+aJjIvkHwa+IooFMii+r6PwR0Xj9l0y66nVY",
+	"v3X9F0j2+Sf3zmeEmX6L4r4kiFWtOsFwBs///oqI9dLv15lNU3/T3FS+gPqZb+qPt9CZfjBYFWUYK2oj",
+	"3O0kqC9vT/dP3XpJduOciO9DTOACTUvw8cwvqMF/tXtE4UeV52OPBjs4tRC1Jk0hsULVBdGSxgoTg+7/",
+	"/R0jIRFy40Ik/6d6QPp2RW7bBTW7CsNDWXU07tPHBAFluykoeLCPBPSc3hfI3n8gB8l2TCeEBp22VMLh",
+	"67jfk/rza4JT1/LmgLpSue8knZ+cnN77Zjqbzqan8wez01lEY/0K72sQr5uHmwctoes8dK0ynQd1Qr7z",
+	"yGUJr19f/08AAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

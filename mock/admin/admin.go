@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -16,6 +17,7 @@ import (
 
 	gen "github.com/idpmock/idpmock/gen/admin"
 	"github.com/idpmock/idpmock/mock/clock"
+	"github.com/idpmock/idpmock/mock/dashboard"
 	"github.com/idpmock/idpmock/mock/journal"
 	"github.com/idpmock/idpmock/mock/problem"
 	"github.com/idpmock/idpmock/mock/validate"
@@ -31,13 +33,17 @@ const MaxBody = 64 << 20
 type Options struct {
 	// Token, if set, must be sent as "Authorization: Bearer <Token>".
 	Token string
+	// AllowOrigins are browser origins allowed to call the API; the server
+	// answers their preflights. Every other origin is refused.
+	AllowOrigins []string
 }
 
 // Register mounts the admin API on e. Each route checks origin and token,
 // then validates the request against the admin spec before the handler runs.
 func Register(e *echo.Echo, b Backend, opts Options) error {
-	r := router{e: e, mw: []echo.MiddlewareFunc{guard(opts.Token), validating(adminValidator)}}
-	gen.RegisterHandlers(r, gen.NewStrictHandler(&handler{b: b}, nil))
+	r := router{e: e, mw: []echo.MiddlewareFunc{guard(opts.Token, opts.AllowOrigins), validating(adminValidator)}}
+	gen.RegisterHandlers(r, gen.NewStrictHandler(&handler{b: b}, []gen.StrictMiddlewareFunc{withAccept}))
+	dashboard.Register(e)
 	return nil
 }
 
@@ -52,16 +58,19 @@ func WriteError(c echo.Context, p *problem.Problem) error {
 	return c.JSON(p.Status(), doc)
 }
 
-// guard refuses other origins (a page under test must not drive the mock)
-// and, with a token, unauthenticated calls.
-func guard(token string) echo.MiddlewareFunc {
+// guard refuses other origins than the allowed ones (a page under test
+// must not drive the mock unless asked to) and, with a token,
+// unauthenticated calls.
+func guard(token string, allowed []string) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			req := c.Request()
-			if o := req.Header.Get("Origin"); o != "" && !sameOrigin(o, req) {
-				return problem.New(problem.Forbidden, "the admin API refuses cross-origin requests (Origin %s)", o)
+			o := req.Header.Get("Origin")
+			listed := o != "" && slices.Contains(allowed, o)
+			if o != "" && !listed && !sameOrigin(o, req) {
+				return problem.New(problem.Forbidden, "the admin API refuses cross-origin requests (Origin %s; allow it with --admin-cors)", o)
 			}
-			if site := req.Header.Get("Sec-Fetch-Site"); site == "cross-site" || site == "same-site" {
+			if site := req.Header.Get("Sec-Fetch-Site"); !listed && (site == "cross-site" || site == "same-site") {
 				return problem.New(problem.Forbidden, "the admin API refuses cross-origin requests (Sec-Fetch-Site %s)", site)
 			}
 			if req.Body != nil && req.Body != http.NoBody {
@@ -306,7 +315,7 @@ func (h *handler) journal() (*journal.Journal, error) {
 	return j, nil
 }
 
-func (h *handler) ListJournal(_ context.Context, r gen.ListJournalRequestObject) (gen.ListJournalResponseObject, error) {
+func (h *handler) ListJournal(ctx context.Context, r gen.ListJournalRequestObject) (gen.ListJournalResponseObject, error) {
 	j, err := h.journal()
 	if err != nil {
 		return nil, err
@@ -322,6 +331,15 @@ func (h *handler) ListJournal(_ context.Context, r gen.ListJournalRequestObject)
 	}
 	if p.Limit != nil {
 		q.Limit = *p.Limit
+	}
+	if p.Since != nil {
+		q.Since = int64(*p.Since)
+		if p.WaitMs != nil && *p.WaitMs > 0 {
+			// A long poll: until a newer request, the wait or the client ends.
+			wctx, cancel := context.WithTimeout(ctx, time.Duration(*p.WaitMs)*time.Millisecond)
+			j.Wait(wctx, q.Since)
+			cancel()
+		}
 	}
 	return gen.ListJournal200JSONResponse(listDoc(j, q)), nil
 }

@@ -166,7 +166,8 @@ func queryOf(b *gen.JournalQuery) (journal.Query, error) {
 }
 
 func listDoc(j *journal.Journal, q journal.Query) gen.JournalList {
-	out := gen.JournalList{Entries: []gen.JournalEntry{}, Total: j.Len()}
+	last := int(j.Seq())
+	out := gen.JournalList{Entries: []gen.JournalEntry{}, Total: j.Len(), LastSeq: &last}
 	for _, e := range j.Find(q) {
 		out.Entries = append(out.Entries, EntryDoc(e))
 	}
@@ -184,6 +185,11 @@ func EntryDoc(e journal.Entry) gen.JournalEntry {
 	}
 	if d.Headers == nil {
 		d.Headers = map[string][]string{}
+	}
+	if e.ResponseHeader != nil {
+		h := map[string][]string(e.ResponseHeader)
+		d.ResponseHeaders = &h
+		d.ResponseBody = e.ResponseBody
 	}
 	if p := e.Problem; p != nil {
 		pe := gen.Error{Code: gen.ErrorCode(p.Kind), Message: p.Message}

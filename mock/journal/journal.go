@@ -6,6 +6,7 @@
 package journal
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"sync"
@@ -37,16 +38,22 @@ type Entry struct {
 	Prefer    string // Prefer header that shaped the answer
 	Fault     string // "drop"
 	Nearest   *Nearest
+	// ResponseHeader and ResponseBody are the answer as sent (redacted like
+	// the request when read); ResponseBody is decoded from the kept bytes.
+	ResponseHeader http.Header
+	ResponseBody   any
 
 	// raw is the body as received, decoded into Body when the entry is
 	// read (see SetBody).
-	raw *rawBody
+	raw     *rawBody
+	rawResp *rawBody
 }
 
 type rawBody struct {
 	contentType string
 	data        []byte
 	redact      *Redactor
+	header      http.Header // responses only
 }
 
 // SetBody keeps a request body to be decoded and redacted (by r, nil for
@@ -58,11 +65,26 @@ func (e *Entry) SetBody(contentType string, data []byte, r *Redactor) {
 	e.raw = &rawBody{contentType: contentType, data: data, redact: r}
 }
 
+// SetResponse keeps the answer's headers and body like SetBody keeps the
+// request's: redacted by r and decoded only when the entry is read. Neither
+// may change afterwards.
+func (e *Entry) SetResponse(h http.Header, data []byte, r *Redactor) {
+	e.ResponseHeader, e.ResponseBody = nil, nil
+	e.rawResp = &rawBody{contentType: h.Get("Content-Type"), data: data, redact: r, header: h}
+}
+
 // resolved returns e with Body decoded from the kept raw body.
 func (e Entry) resolved() Entry {
 	if e.raw != nil {
 		e.Body = e.raw.redact.Body(e.raw.contentType, e.raw.data)
 		e.raw = nil
+	}
+	if r := e.rawResp; r != nil {
+		e.ResponseHeader = r.redact.Header(r.header)
+		if len(r.data) > 0 {
+			e.ResponseBody = r.redact.Body(r.contentType, r.data)
+		}
+		e.rawResp = nil
 	}
 	return e
 }
@@ -90,6 +112,9 @@ type Journal struct {
 	next int // where the next entry goes
 	full bool
 	seq  int64
+	// added is closed by the next Add, then forgotten; it exists only
+	// while someone waits (Wait), so an unwatched journal pays one nil check.
+	added chan struct{}
 }
 
 // New returns a journal that keeps the last size entries (DefaultSize if size <= 0).
@@ -111,8 +136,52 @@ func (j *Journal) Add(e Entry) Entry {
 	if j.next == 0 {
 		j.full = true
 	}
+	if j.added != nil {
+		close(j.added)
+		j.added = nil
+	}
 	j.mu.Unlock()
 	return e
+}
+
+// Seq is the number of the newest entry ever added (0 for none); entries
+// numbered above it are yet to come.
+func (j *Journal) Seq() int64 {
+	j.mu.RLock()
+	defer j.mu.RUnlock()
+	return j.seq
+}
+
+// Wake ends every Wait now, as if an entry had been added (a server
+// shutting down does not wait for long polls).
+func (j *Journal) Wake() {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.added != nil {
+		close(j.added)
+		j.added = nil
+	}
+}
+
+// Wait blocks until an entry numbered above since exists or ctx ends, and
+// reports whether one does.
+func (j *Journal) Wait(ctx context.Context, since int64) bool {
+	j.mu.Lock()
+	if j.seq > since {
+		j.mu.Unlock()
+		return true
+	}
+	if j.added == nil {
+		j.added = make(chan struct{})
+	}
+	ch := j.added
+	j.mu.Unlock()
+	select {
+	case <-ch:
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }
 
 // Len is the number of entries held.
@@ -151,6 +220,8 @@ type Query struct {
 	Body map[string]any
 	// Limit keeps only the newest Limit matches.
 	Limit int
+	// Since keeps only entries numbered above it (a polling cursor).
+	Since int64
 }
 
 // Check reports malformed pointers in q.
@@ -169,7 +240,8 @@ func (q Query) Match(e Entry) bool {
 		e = e.resolved()
 	}
 	switch {
-	case q.Operation != "" && e.Operation != q.Operation,
+	case q.Since > 0 && e.Seq <= q.Since,
+		q.Operation != "" && e.Operation != q.Operation,
 		q.Vendor != "" && e.Vendor != q.Vendor,
 		q.Method != "" && !strings.EqualFold(e.Method, q.Method),
 		q.Path != "" && e.Path != q.Path,
@@ -197,10 +269,11 @@ func (j *Journal) Find(q Query) []Entry {
 	j.mu.RLock()
 	defer j.mu.RUnlock()
 	var out []Entry
+	// Match decodes a body only when the query looks into it; the
+	// entries kept are decoded once, here.
 	visit := func(e Entry) {
-		e = e.resolved()
 		if q.Match(e) {
-			out = append(out, e)
+			out = append(out, e.resolved())
 		}
 	}
 	if j.full {

@@ -8,6 +8,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -33,6 +34,18 @@ var DefaultRedactor = &Redactor{
 	Fields: []string{"password", "passcode", "newpassword", "currentpassword", "otp", "code", "totp",
 		"secret", "clientsecret", "assertion", "signature", "privatekey", "pin"},
 	Suffixes: []string{"token", "secret", "password"},
+}
+
+// ForResponses is r for answers: the same secrets, but a "code" field
+// there is an error code (PingOne's "INVALID_DATA", ZITADEL's gRPC code),
+// which the reader needs, not an OTP code.
+func (r *Redactor) ForResponses() *Redactor {
+	if r == nil {
+		return nil
+	}
+	out := *r
+	out.Fields = slices.DeleteFunc(slices.Clone(r.Fields), func(f string) bool { return f == "code" })
+	return &out
 }
 
 // Header returns a redacted copy of h.

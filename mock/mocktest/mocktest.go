@@ -6,8 +6,19 @@
 //	srv.Override(t, override.Spec{Operation: "readSession", Status: 429, Times: 2,
 //		Headers: map[string]string{"Retry-After": "2"}})
 //	resp, err := srv.Client().Get(srv.URL + "/v1/environments/.../sessions/...")
-//	srv.Advance(72 * time.Hour)               // sessions expire
-//	srv.Verify(t, "readSession", 1)           // the client called it once
+//	srv.Advance(72 * time.Hour)               // move the mock's clock
+//	srv.Verify(t, "readSession", 1)           // the mock accepted one such call
+//
+// Client sends "Authorization: Bearer mocktest" unless the request carries
+// its own Authorization header; AnonymousClient sends requests as they are.
+//
+// Verify counts accepted requests: those that named the operation and
+// passed the spec's checks (authentication, parameters, body). A vendor
+// answer such as 404 for an unknown session still counts, because the mock
+// accepted the request and answered it as the vendor would; a 401 for a
+// missing bearer or a 400 for an invalid body does not, and the failure
+// message names every rejected request and why. VerifyAll counts every
+// request that named the operation, accepted or not.
 package mocktest
 
 import (
@@ -78,8 +89,35 @@ func Start(t testing.TB, opts ...Option) *Server {
 	return &Server{URL: hs.URL, Mock: ms, http: hs, config: st.cfg}
 }
 
-// Client is an HTTP client for the server.
-func (s *Server) Client() *http.Client { return s.http.Client() }
+// DefaultToken is the bearer token Client adds: the mock accepts any
+// non-empty one.
+const DefaultToken = "mocktest"
+
+// Client is an HTTP client for the server that authenticates every request
+// with "Bearer mocktest" unless the request sets Authorization itself.
+func (s *Server) Client() *http.Client {
+	c := *s.http.Client()
+	c.Transport = bearer{next: c.Transport}
+	return &c
+}
+
+// AnonymousClient is an HTTP client that sends requests unchanged (no
+// bearer token unless the request has one): for testing the 401 path.
+func (s *Server) AnonymousClient() *http.Client { return s.http.Client() }
+
+type bearer struct{ next http.RoundTripper }
+
+func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
+	if _, ok := r.Header["Authorization"]; !ok {
+		r = r.Clone(r.Context())
+		r.Header.Set("Authorization", "Bearer "+DefaultToken)
+	}
+	next := b.next
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	return next.RoundTrip(r)
+}
 
 // Clock is the server's clock: advance it to expire sessions.
 func (s *Server) Clock() *clock.Controlled { return s.Mock.Clock() }
@@ -131,9 +169,18 @@ func (s *Server) Requests(q journal.Query) []journal.Entry {
 // validation; each has Nearest saying what it missed.
 func (s *Server) Unmatched() []journal.Entry { return s.Requests(journal.Query{Unmatched: true}) }
 
-// Verify fails the test unless operationID was called exactly n times
-// (valid or not), listing what the mock did receive.
+// Verify fails the test unless the mock accepted exactly n requests for
+// operationID (see the package comment for "accepted"), naming the
+// rejected ones and everything else the mock received.
 func (s *Server) Verify(t testing.TB, operationID string, n int) {
+	t.Helper()
+	valid := true
+	s.VerifyQuery(t, journal.Query{Operation: operationID, Valid: &valid}, n)
+}
+
+// VerifyAll fails the test unless operationID was called exactly n times,
+// accepted or rejected.
+func (s *Server) VerifyAll(t testing.TB, operationID string, n int) {
 	t.Helper()
 	s.VerifyQuery(t, journal.Query{Operation: operationID}, n)
 }
@@ -148,8 +195,11 @@ func (s *Server) VerifyQuery(t testing.TB, q journal.Query, n int) {
 	if got == n {
 		return
 	}
-	var b strings.Builder
+	var b, rejected strings.Builder
 	for _, e := range s.Mock.Journal().All() {
+		if !e.Valid() && (q.Operation == "" || e.Operation == q.Operation || e.Operation == "") {
+			fmt.Fprintf(&rejected, "\n  #%d %s %s → %d: %s", e.Seq, e.Method, e.Path, e.Status, rejection(e))
+		}
 		fmt.Fprintf(&b, "\n  #%d %s %s", e.Seq, e.Method, e.Path)
 		if e.Operation != "" {
 			fmt.Fprintf(&b, " (%s)", e.Operation)
@@ -166,7 +216,35 @@ func (s *Server) VerifyQuery(t testing.TB, q journal.Query, n int) {
 	if what == "" {
 		what = fmt.Sprintf("%+v", q)
 	}
-	t.Errorf("mocktest: %s: want %d requests, got %d; the mock received:%s", what, n, got, b.String())
+	kind := "requests"
+	if q.Valid != nil && *q.Valid {
+		kind = "accepted requests"
+	}
+	msg := fmt.Sprintf("mocktest: %s: want %d %s, got %d", what, n, kind, got)
+	if rejected.Len() > 0 {
+		msg += "; rejected:" + rejected.String()
+	}
+	t.Errorf("%s\nthe mock received:%s", msg, b.String())
+}
+
+// rejection says why the mock refused e.
+func rejection(e journal.Entry) string {
+	switch {
+	case e.Problem != nil:
+		var fields []string
+		for _, is := range e.Problem.Issues {
+			if is.Field != "" {
+				fields = append(fields, is.Field)
+			}
+		}
+		if len(fields) > 0 {
+			return e.Problem.Message + " (" + strings.Join(fields, ", ") + ")"
+		}
+		return e.Problem.Message
+	case e.Nearest != nil:
+		return "no operation; nearest " + e.Nearest.Operation + ": " + strings.Join(e.Nearest.Reasons, "; ")
+	}
+	return "no operation at this path"
 }
 
 // State dumps every vendor's state and the clock.

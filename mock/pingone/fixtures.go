@@ -206,7 +206,7 @@ func (v *Vendor) SnapshotState(ctx context.Context) (json.RawMessage, error) {
 // against the sessions fixture schema first (server.Stateful). Sessions
 // may be in any environment, as the API accepts any by default.
 func (v *Vendor) RestoreState(ctx context.Context, doc json.RawMessage) error {
-	if err := fixture.Validate(v.Name(), "sessions", v.spec, doc); err != nil {
+	if err := fixture.ValidateState(v.Name(), "sessions", v.spec, doc); err != nil {
 		return err
 	}
 	var sf sessionsFile

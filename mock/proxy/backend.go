@@ -3,6 +3,8 @@ package proxy
 import (
 	"context"
 
+	"github.com/getkin/kin-openapi/openapi3"
+
 	"github.com/idpmock/idpmock/mock/admin"
 	"github.com/idpmock/idpmock/mock/clock"
 	"github.com/idpmock/idpmock/mock/journal"
@@ -66,4 +68,16 @@ func (b *backend) Operations() []admin.Operation {
 		}
 	}
 	return out
+}
+
+// VendorSpec serves GET /__mock/openapi/{vendor} (admin.SpecSource): the
+// spec exchanges are checked against.
+func (b *backend) VendorSpec(name string) (*openapi3.T, bool) {
+	for _, v := range b.p.cfg.Vendors {
+		if v.Name() == name {
+			doc, err := v.Spec()
+			return doc, err == nil && doc != nil
+		}
+	}
+	return nil, false
 }

@@ -178,6 +178,11 @@ func TestProxyReportsViolations(t *testing.T) {
 	if resp.StatusCode != 200 || !strings.Contains(body, "expiresAt") {
 		t.Errorf("GET /__mock/journal: %d %s", resp.StatusCode, body)
 	}
+	// ...and the spec it checks against (the dashboard's Specs view).
+	resp, body = do(t, "GET", srv.URL+"/__mock/openapi/fake?format=json", "", nil)
+	if resp.StatusCode != 200 || !strings.Contains(body, `"readThing"`) {
+		t.Errorf("GET /__mock/openapi/fake: %d %.200s", resp.StatusCode, body)
+	}
 }
 
 func TestProxyBlockingMode(t *testing.T) {

@@ -35,7 +35,7 @@ func concurrent(n int, fn func(w int)) {
 func startFast(t *testing.T) *mocktest.Server {
 	t.Helper()
 	srv := mocktest.Start(t, mocktest.WithConfig(func(c *server.Config) { c.Strict, c.JournalSize = false, -1 }))
-	srv.Client().Transport.(*http.Transport).MaxIdleConnsPerHost = workers * 2
+	srv.AnonymousClient().Transport.(*http.Transport).MaxIdleConnsPerHost = workers * 2
 	return srv
 }
 
@@ -49,7 +49,7 @@ func do(t *testing.T, srv *mocktest.Server, method, path, body string, hdr map[s
 	for k, v := range hdr {
 		r.header.Set(k, v)
 	}
-	a, err := trySend(srv.Client(), srv.URL, r)
+	a, err := trySend(srv.AnonymousClient(), srv.URL, r)
 	if err != nil {
 		t.Errorf("%s %s: %v", method, path, err)
 		return 0

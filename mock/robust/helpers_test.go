@@ -271,7 +271,7 @@ func fillBody(tg target, l live) []byte {
 
 func send(t testing.TB, srv *mocktest.Server, r request) answer {
 	t.Helper()
-	a, err := trySend(srv.Client(), srv.URL, r)
+	a, err := trySend(srv.AnonymousClient(), srv.URL, r)
 	if err != nil {
 		t.Fatalf("%s %.120s: %v", r.method, r.path, err)
 	}

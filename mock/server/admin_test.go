@@ -89,18 +89,18 @@ func TestJournalFindsAndExplains(t *testing.T) {
 	}
 
 	un := srv.Unmatched()
-	want := []struct{ op, reason string }{
-		{"readThing", `path segment 2 is "thngs", the operation has "things"`},
-		{"deleteThing", "method is PUT, the operation takes DELETE"},
-		{"createThing", "body name"},
-		{"readThing", "Authorization"},
+	want := []struct{ op, reason, path string }{
+		{"readThing", `path segment 2 is "thngs", the operation has "things"`, "/fake/things/{id}"},
+		{"deleteThing", "method is PUT, the operation takes DELETE", "/fake/things/{id}"},
+		{"createThing", "body name", "/fake/things"},
+		{"readThing", "Authorization", "/fake/things/{id}"}, // one path style, matched or not
 	}
 	if len(un) != len(want) {
 		t.Fatalf("unmatched: %d entries, want %d: %+v", len(un), len(want), un)
 	}
 	for i, w := range want {
 		n := un[i].Nearest
-		if n == nil || n.Operation != w.op || !strings.Contains(strings.Join(n.Reasons, "|"), w.reason) {
+		if n == nil || n.Operation != w.op || n.Path != w.path || !strings.Contains(strings.Join(n.Reasons, "|"), w.reason) {
 			t.Errorf("unmatched %d (%s %s): nearest %+v, want %s because %q", i, un[i].Method, un[i].Path, n, w.op, w.reason)
 		}
 	}
@@ -212,6 +212,9 @@ func TestAdminSecurityAndCORS(t *testing.T) {
 	locked := start(t, withConfig(func(c *server.Config) { c.Admin.Token = "s3cret" }))
 	off := start(t, withConfig(func(c *server.Config) { c.Admin.Disabled = true }))
 	noCORS := start(t, withConfig(func(c *server.Config) { c.CORS = false }))
+	opted := start(t, withConfig(func(c *server.Config) {
+		c.Admin.Token, c.Admin.CORSOrigins = "s3cret", []string{"http://app.test", "https://other.test:8443"}
+	}))
 	host := strings.TrimPrefix(open.URL, "http://")
 	tests := []struct {
 		name      string
@@ -234,6 +237,13 @@ func TestAdminSecurityAndCORS(t *testing.T) {
 		{"vendor preflight", func() string { return open.URL }, "OPTIONS", "/fake/things/t1", []string{"Origin", "http://app.test", "Access-Control-Request-Method", "DELETE", "Access-Control-Request-Headers", "authorization,prefer,x-custom"}, 204, "http://app.test", "authorization,prefer,x-custom"},
 		{"preflight on unknown path", func() string { return open.URL }, "OPTIONS", "/fake/nothing/here", []string{"Origin", "http://app.test", "Access-Control-Request-Method", "GET"}, 204, "http://app.test", ""},
 		{"simple CORS request", func() string { return open.URL }, "GET", "/fake/things/nosuch", []string{"Origin", "http://app.test"}, 404, "http://app.test", ""},
+		{"--admin-cors: listed origin's preflight", func() string { return opted.URL }, "OPTIONS", "/__mock/overrides", []string{"Origin", "http://app.test", "Access-Control-Request-Method", "POST", "Access-Control-Request-Headers", "authorization,content-type"}, 204, "http://app.test", "authorization,content-type"},
+		{"--admin-cors: second listed origin", func() string { return opted.URL }, "OPTIONS", "/__mock/clock", []string{"Origin", "https://other.test:8443", "Access-Control-Request-Method", "PUT"}, 204, "https://other.test:8443", ""},
+		{"--admin-cors: other origin's preflight refused", func() string { return opted.URL }, "OPTIONS", "/__mock/overrides", []string{"Origin", "http://evil.test", "Access-Control-Request-Method", "POST"}, 403, "", ""},
+		{"--admin-cors: listed origin with the token", func() string { return opted.URL }, "GET", "/__mock/clock", []string{"Origin", "http://app.test", "Sec-Fetch-Site", "cross-site", "Authorization", "Bearer s3cret"}, 200, "http://app.test", ""},
+		{"--admin-cors: listed origin still needs the token", func() string { return opted.URL }, "GET", "/__mock/clock", []string{"Origin", "http://app.test", "Authorization", "Bearer nope"}, 401, "http://app.test", ""},
+		{"--admin-cors: other origin refused", func() string { return opted.URL }, "GET", "/__mock/clock", []string{"Origin", "http://evil.test", "Authorization", "Bearer s3cret"}, 403, "", ""},
+		{"--admin-cors: origin differing by port refused", func() string { return opted.URL }, "GET", "/__mock/clock", []string{"Origin", "http://app.test:8080", "Authorization", "Bearer s3cret"}, 403, "", ""},
 		{"CORS off", func() string { return noCORS.URL }, "GET", "/fake/things/nosuch", []string{"Origin", "http://app.test"}, 404, "", ""},
 	}
 	for _, tt := range tests {

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/idpmock/idpmock/mock/journal"
+	"github.com/idpmock/idpmock/mock/server"
 )
 
 const page = `<!doctype html><meta charset="utf-8"><title>idpmock CORS</title><script>
@@ -70,24 +71,29 @@ type step struct {
 	Error      string         `json:"error"`
 }
 
-func TestBrowserCORS(t *testing.T) {
-	bin := ""
+// chromiumBin finds a headless-capable Chromium, or skips the test.
+func chromiumBin(t *testing.T) string {
+	t.Helper()
 	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
 		if p, err := exec.LookPath(name); err == nil {
-			bin = p
-			break
+			return p
 		}
 	}
-	if bin == "" {
-		t.Skip("no chromium on PATH (apt-get install -y chromium)")
-	}
-	srv := start(t)
+	t.Skip("no chromium on PATH (apt-get install -y chromium)")
+	return ""
+}
+
+// site serves a page (set later through the returned pointer, once the
+// mock's URL is known) and collects what the page reports.
+func newSite(t *testing.T) (*httptest.Server, *string, chan []step) {
+	t.Helper()
+	html := new(string)
 	report := make(chan []step, 1)
 	site := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case "/":
 			w.Header().Set("Content-Type", "text/html")
-			fmt.Fprintf(w, page, srv.URL)
+			io.WriteString(w, *html)
 		case "/report":
 			raw, _ := io.ReadAll(r.Body)
 			var steps []step
@@ -103,7 +109,13 @@ func TestBrowserCORS(t *testing.T) {
 		}
 	}))
 	t.Cleanup(site.Close)
+	return site, html, report
+}
 
+// browse opens the site in headless Chromium and returns the page's report.
+func browse(t *testing.T, site *httptest.Server, report chan []step) []step {
+	t.Helper()
+	bin := chromiumBin(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, "--headless", "--no-sandbox", "--disable-gpu",
@@ -115,13 +127,21 @@ func TestBrowserCORS(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { cancel(); _ = cmd.Wait() }()
-
-	var steps []step
 	select {
-	case steps = <-report:
+	case steps := <-report:
+		return steps
 	case <-ctx.Done():
 		t.Fatalf("no report from the page; chromium said:\n%s", stderr.String())
 	}
+	return nil
+}
+
+func TestBrowserCORS(t *testing.T) {
+	chromiumBin(t)
+	srv := start(t)
+	site, html, report := newSite(t)
+	*html = fmt.Sprintf(page, srv.URL)
+	steps := browse(t, site, report)
 	got := map[string]step{}
 	for _, s := range steps {
 		got[s.Name] = s
@@ -175,5 +195,72 @@ func TestBrowserCORS(t *testing.T) {
 	srv.Verify(t, "deleteThing", 1)
 	if n := srv.Journal().Count(journal.Query{Method: "OPTIONS"}); n != 0 {
 		t.Errorf("%d preflights journaled", n)
+	}
+}
+
+const adminPage = `<!doctype html><meta charset="utf-8"><title>idpmock admin CORS</title><script>
+const mock = %q;
+async function step(name, f) {
+  try { return {name, ...(await f())}; } catch (e) { return {name, error: String(e)}; }
+}
+(async () => {
+  const out = [];
+  out.push(await step("clock with token", async () => {
+    const r = await fetch(mock + "/__mock/clock", {headers: {"Authorization": "Bearer dev"}});
+    return {status: r.status, body: await r.json()};
+  }));
+  out.push(await step("advance with token", async () => {
+    const r = await fetch(mock + "/__mock/clock", {method: "PUT",
+      headers: {"Authorization": "Bearer dev", "Content-Type": "application/json"}, body: JSON.stringify({advance: "1h"})});
+    return {status: r.status, body: await r.json()};
+  }));
+  out.push(await step("wrong token", async () => {
+    const r = await fetch(mock + "/__mock/clock", {headers: {"Authorization": "Bearer nope"}});
+    return {status: r.status};
+  }));
+  await fetch("/report", {method: "POST", body: JSON.stringify(out)});
+})();
+</script>`
+
+// --admin-cors: a listed origin's page drives the admin API with the token;
+// the same page from an unlisted origin cannot.
+func TestBrowserAdminCORS(t *testing.T) {
+	chromiumBin(t)
+	listed, listedHTML, listedReport := newSite(t)
+	other, otherHTML, otherReport := newSite(t)
+	srv := start(t, withConfig(func(c *server.Config) {
+		c.Admin.Token, c.Admin.CORSOrigins = "dev", []string{listed.URL}
+	}))
+	*listedHTML = fmt.Sprintf(adminPage, srv.URL)
+	*otherHTML = *listedHTML
+
+	for _, c := range []struct {
+		name   string
+		site   *httptest.Server
+		report chan []step
+		want   map[string]int // step → status; 0 means the browser refused it
+	}{
+		{"listed origin", listed, listedReport, map[string]int{"clock with token": 200, "advance with token": 200, "wrong token": 401}},
+		{"other origin", other, otherReport, map[string]int{"clock with token": 0, "advance with token": 0, "wrong token": 0}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			steps := browse(t, c.site, c.report)
+			if len(steps) != len(c.want) {
+				t.Fatalf("steps %+v", steps)
+			}
+			for _, s := range steps {
+				want := c.want[s.Name]
+				if want == 0 && s.Error == "" {
+					t.Errorf("%s: the page read the admin API (%d) from an unlisted origin", s.Name, s.Status)
+				}
+				if want != 0 && (s.Status != want || s.Error != "") {
+					t.Errorf("%s: status %d error %q, want %d", s.Name, s.Status, s.Error, want)
+				}
+			}
+		})
+	}
+	// Only the listed page's PUT moved the clock.
+	if off := srv.Clock().State().Offset; off < 59*time.Minute || off > 61*time.Minute {
+		t.Errorf("clock offset %s, want 1h", off)
 	}
 }

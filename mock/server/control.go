@@ -139,6 +139,9 @@ func (s *Server) writeCanned(c echo.Context, m *mounted, route *routers.Route, c
 		}
 		if ok {
 			body, ctype = b, ct
+			if fe, isFE := m.vendor.(ForcedErrors); isFE && status >= 400 {
+				body = fe.FreshenError(status, body)
+			}
 		}
 	}
 	if resp != nil {
@@ -152,6 +155,9 @@ func (s *Server) writeCanned(c echo.Context, m *mounted, route *routers.Route, c
 		h.Set(k, v)
 	}
 	if len(body) == 0 {
+		if fe, ok := m.vendor.(ForcedErrors); ok && status >= 400 {
+			return fe.WriteForcedError(c, status)
+		}
 		if kind, ok := kindFor(status); ok && status >= 400 {
 			return m.vendor.WriteError(c, &problem.Problem{Kind: kind, Message: cn.reason})
 		}

@@ -1,9 +1,11 @@
 package server
 
 import (
+	"bufio"
 	"bytes"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"time"
 
@@ -16,12 +18,16 @@ import (
 // maxJournalBody caps the body kept per journal entry.
 const maxJournalBody = 64 << 10
 
-// journalRequests records every vendor request and its answer (admin and
-// health calls are not journaled). Secrets are redacted before storing.
+// responseRedactor hides the secrets of answers (tokens) but keeps their
+// error codes.
+var responseRedactor = journal.DefaultRedactor.ForResponses()
+
+// journalRequests records every vendor request and its answer (admin,
+// health and home page calls are not journaled). Secrets are redacted before storing.
 func (s *Server) journalRequests(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		req := c.Request()
-		if s.journal == nil || isAdminPath(req.URL.Path) || req.URL.Path == "/healthz" {
+		if s.journal == nil || isAdminPath(req.URL.Path) || req.URL.Path == "/healthz" || req.URL.Path == "/" {
 			return next(c)
 		}
 		start := time.Now()
@@ -42,6 +48,9 @@ func (s *Server) journalRequests(next echo.HandlerFunc) echo.HandlerFunc {
 		// record adds the entry once: before a dropped connection closes (so
 		// a client that sees the drop can read the journal and find it), or
 		// when the handler returns.
+		// The answer is teed as it is written, for the journal to show.
+		tee := &teeWriter{ResponseWriter: c.Response().Writer}
+		c.Response().Writer = tee
 		recorded := false
 		record := func(r any) {
 			if recorded {
@@ -71,7 +80,14 @@ func (s *Server) journalRequests(next echo.HandlerFunc) echo.HandlerFunc {
 			case e.Operation == "":
 				e.Nearest = s.nearest(req.Method, req.URL.Path)
 			case e.Problem != nil:
-				e.Nearest = invalidNearest(e.Vendor, e.Operation, req.Method, c.Path(), e.Problem)
+				e.Nearest = invalidNearest(e.Vendor, e.Operation, req.Method, specPath(c.Path()), e.Problem)
+			}
+			if e.Status != 0 {
+				var r *journal.Redactor
+				if s.redact != nil {
+					r = responseRedactor
+				}
+				e.SetResponse(c.Response().Header().Clone(), tee.body, r)
 			}
 			s.journal.Add(e)
 		}
@@ -89,6 +105,32 @@ func (s *Server) journalRequests(next echo.HandlerFunc) echo.HandlerFunc {
 		return nil
 	}
 }
+
+// teeWriter keeps a copy of the first maxJournalBody bytes of the answer.
+// It forwards Flush, Hijack (the drop fault) and Unwrap.
+type teeWriter struct {
+	http.ResponseWriter
+	body []byte
+}
+
+func (t *teeWriter) Write(p []byte) (int, error) {
+	if room := maxJournalBody - len(t.body); room > 0 {
+		t.body = append(t.body, p[:min(room, len(p))]...)
+	}
+	return t.ResponseWriter.Write(p)
+}
+
+func (t *teeWriter) Flush() {
+	if f, ok := t.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+func (t *teeWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	return http.NewResponseController(t.ResponseWriter).Hijack()
+}
+
+func (t *teeWriter) Unwrap() http.ResponseWriter { return t.ResponseWriter }
 
 type readCloser struct {
 	io.Reader

@@ -51,15 +51,26 @@ func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 			s.handleError(err, c)
 		}
 		status := c.Response().Status
-		lvl := slog.LevelDebug
+		// One line per request at the default level: what a person
+		// watching the mock wants to see. Health checks only at debug.
+		lvl := slog.LevelInfo
+		if c.Request().URL.Path == "/healthz" {
+			lvl = slog.LevelDebug
+		}
 		if status >= 500 && !s.goneBeforeAnswer(c, status) {
 			lvl = slog.LevelError
 		}
 		if s.cfg.Log.Enabled(c.Request().Context(), lvl) {
 			op, _ := c.Get(KeyOperation).(string)
-			s.cfg.Log.Log(c.Request().Context(), lvl, "request",
-				"method", c.Request().Method, "path", c.Request().URL.Path, "operation", op,
-				"status", status, "duration", time.Since(start))
+			attrs := []any{"method", c.Request().Method, "path", c.Request().URL.Path, "operation", op,
+				"status", status, "duration", time.Since(start)}
+			if p, ok := c.Get(KeyProblem).(*problem.Problem); ok && p != nil {
+				attrs = append(attrs, "invalid", strings.Join(problemFields(p), ", "))
+			}
+			if id := c.Response().Header().Get("X-Idpmock-Override"); id != "" {
+				attrs = append(attrs, "override", id)
+			}
+			s.cfg.Log.Log(c.Request().Context(), lvl, "request", attrs...)
 		}
 		return nil
 	}
@@ -169,6 +180,15 @@ func (s *Server) validateRequests(next echo.HandlerFunc) echo.HandlerFunc {
 		_, _ = real.Write(rec.body.Bytes())
 		return nil
 	}
+}
+
+// problemFields names what made a request invalid: its issues' fields,
+// else the problem's message (a missing bearer has no field).
+func problemFields(p *problem.Problem) []string {
+	if f := issueFields(p); len(f) > 0 {
+		return f
+	}
+	return []string{p.Message}
 }
 
 // issueFields lists where a problem's issues are, without their messages:

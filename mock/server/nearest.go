@@ -50,6 +50,19 @@ func invalidNearest(vendor, op, method, path string, p *problem.Problem) *journa
 	return n
 }
 
+// specPath writes an Echo route path (/v1/environments/:envID) in the
+// specs' template style (/v1/environments/{envID}), the one Nearest uses
+// for every request.
+func specPath(echoPath string) string {
+	segs := strings.Split(echoPath, "/")
+	for i, s := range segs {
+		if strings.HasPrefix(s, ":") {
+			segs[i] = "{" + s[1:] + "}"
+		}
+	}
+	return strings.Join(segs, "/")
+}
+
 func segments(p string) []string { return strings.Split(strings.Trim(p, "/"), "/") }
 
 // resemblance scores how close a request is to an operation: equal

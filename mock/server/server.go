@@ -112,6 +112,9 @@ type AdminConfig struct {
 	Disabled bool
 	// Token, if set, is required as "Authorization: Bearer <Token>".
 	Token string
+	// CORSOrigins are browser origins (scheme://host[:port]) allowed to
+	// call the control API (--admin-cors); others stay refused.
+	CORSOrigins []string
 }
 
 // Defaults fills unset fields.
@@ -236,7 +239,7 @@ func New(ctx context.Context, cfg Config, factories ...VendorFactory) (*Server, 
 	}
 	var adminErr error
 	if !cfg.Admin.Disabled {
-		adminErr = admin.Register(e, s, admin.Options{Token: cfg.Admin.Token})
+		adminErr = admin.Register(e, s, admin.Options{Token: cfg.Admin.Token, AllowOrigins: cfg.Admin.CORSOrigins})
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
@@ -284,6 +287,9 @@ func New(ctx context.Context, cfg Config, factories ...VendorFactory) (*Server, 
 			MaxAge:        600,
 		}))
 	}
+	if len(cfg.Admin.CORSOrigins) > 0 && !cfg.Admin.Disabled {
+		e.Use(adminCORS(cfg.Admin.CORSOrigins))
+	}
 	e.Use(s.journalRequests)
 	e.Use(s.validateRequests)
 
@@ -293,6 +299,7 @@ func New(ctx context.Context, cfg Config, factories ...VendorFactory) (*Server, 
 		}
 		return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
 	})
+	e.GET("/", s.home)
 	for _, name := range s.names {
 		s.vendor[name].vendor.Register(e)
 	}
@@ -430,6 +437,10 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, ready func(addr net
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 		ErrorLog:          slog.NewLogLogger(s.cfg.Log.Handler(), slog.LevelWarn),
 	}
+	if s.journal != nil {
+		// Long polls of the journal (the dashboard) answer at once.
+		hs.RegisterOnShutdown(s.journal.Wake)
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	if s.cfg.Watch {
@@ -438,7 +449,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, ready func(addr net
 			return err
 		}
 	}
-	s.cfg.Log.Info("idpmock listening", "addr", ln.Addr().String())
+	s.cfg.Log.Debug("idpmock listening", "addr", ln.Addr().String()) // the command logs a banner
 	if ready != nil {
 		ready(ln.Addr())
 	}

@@ -33,20 +33,30 @@ type Index[T any] struct {
 	Keys func(T) []string
 }
 
-// Store is the interface vendor code depends on; Memory implements it, and a
-// networked backend may later.
+// Store is the interface vendor code depends on; Memory implements it, and
+// so does the Redis store (mock/state/redisstore). Every method takes a
+// context and can fail, because a networked backend can: a failure to reach
+// it is an *UnavailableError (errors.Is(err, ErrUnavailable)).
+//
+// It replaced an earlier draft whose Count, Len, Clear, Snapshot and Restore
+// could not fail; Memory keeps those methods for today's callers.
 type Store[T Record[T]] interface {
 	Get(ctx context.Context, key string) (T, error)
 	Create(ctx context.Context, v T) error
 	Update(ctx context.Context, key string, fn func(T) (T, error)) (T, error)
 	Delete(ctx context.Context, key string) (T, error)
 	Lookup(ctx context.Context, index, indexKey string) ([]T, error)
-	Count(index, indexKey string) int
 	List(ctx context.Context, keep func(T) bool) ([]T, error)
-	Len() int
-	Clear()
-	Snapshot() []T
-	Restore([]T) error
+	// CountKey is how many records have indexKey in index (per-tenant caps).
+	CountKey(ctx context.Context, index, indexKey string) (int, error)
+	// Total is how many records the store holds (the process-wide cap).
+	Total(ctx context.Context) (int, error)
+	// Reset removes every record, at once.
+	Reset(ctx context.Context) error
+	// Dump returns every record ordered by key; Load replaces the whole
+	// content with vs, all or nothing.
+	Dump(ctx context.Context) ([]T, error)
+	Load(ctx context.Context, vs []T) error
 }
 
 // Memory is an in-memory Store.
@@ -55,6 +65,7 @@ type Memory[T Record[T]] struct {
 	key     func(T) string
 	indexes []Index[T]
 	max     int
+	ixMax   map[string]int // index → cap per index key
 	m       map[string]T
 	idx     map[string]map[string]map[string]struct{} // index → index key → record keys
 	obs     []Observer[T]
@@ -147,6 +158,9 @@ func (m *Memory[T]) Create(ctx context.Context, v T) error {
 		return ErrExists
 	}
 	if m.max > 0 && len(m.m) >= m.max {
+		return ErrFull
+	}
+	if m.indexFull(v) {
 		return ErrFull
 	}
 	if err := m.budget.reserve(1); err != nil {

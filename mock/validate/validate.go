@@ -315,25 +315,26 @@ func collectRequest(p *problem.Problem, re *openapi3filter.RequestError) {
 		return
 	}
 	// Request body.
+	w := readWording(re)
 	switch {
-	case strings.HasPrefix(re.Reason, "header Content-Type has unexpected value"):
+	case w.kind == wordMediaType:
 		p.Kind = problem.UnsupportedMediaType
-		p.Message = "Content-Type " + strings.TrimSpace(strings.TrimPrefix(re.Reason, "header Content-Type has unexpected value")) + " is not supported by this operation"
+		p.Message = "Content-Type " + w.detail + " is not supported by this operation"
 		p.Issues = append(p.Issues, problem.Issue{In: "header", Field: "Content-Type", Rule: "mediaType", Message: p.Message})
 	case errors.Is(re.Err, openapi3filter.ErrInvalidRequired):
 		p.Issues = append(p.Issues, problem.Issue{In: "body", Rule: "required", Message: "request body is required"})
-	case re.Reason == "failed to decode request body":
-		var pe *openapi3filter.ParseError
+	case w.kind == wordNoDecoder:
+		p.Kind = problem.UnsupportedMediaType
+		p.Issues = append(p.Issues, problem.Issue{In: "body", Rule: "json", Message: w.detail})
+	case w.kind == wordUndecodable:
 		msg := "request body is not valid JSON"
+		var pe *openapi3filter.ParseError
 		if errors.As(re.Err, &pe) {
 			if pe.Cause != nil {
 				msg += ": " + pe.Cause.Error()
 			} else if pe.Reason != "" {
 				msg += ": " + pe.Reason
 			}
-		} else if re.Err != nil && strings.Contains(re.Err.Error(), "unsupported content type") {
-			p.Kind = problem.UnsupportedMediaType
-			msg = re.Err.Error()
 		}
 		p.Issues = append(p.Issues, problem.Issue{In: "body", Rule: "json", Message: msg})
 	case re.Err != nil && addSchemaIssues(p, "body", "", re.Err):

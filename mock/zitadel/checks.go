@@ -140,7 +140,8 @@ func (s *service) apply(ctx context.Context, c *change, checked *user, in input,
 		}
 	}
 	if p.hasLife {
-		sess.Expiration = c.now.Add(p.lifetime)
+		// The projection stores created_at + lifetime in a timestamptz.
+		sess.Expiration = eventTime(c.now.Add(p.lifetime))
 		c.events++
 	}
 	return nil
@@ -310,6 +311,10 @@ func (s *service) checkWebAuthN(ctx context.Context, c *change, data map[string]
 		uv = ad[32]&0x04 != 0
 	}
 	c.s.WebAuthNAt, c.s.WebAuthNUV, c.s.WebAuthN = c.now, uv, nil
+	// ZITADEL pushes the key's sign-count change on the session aggregate
+	// too, so the check costs two sequence numbers (command/session.go
+	// WebAuthNChecked).
+	c.events++
 	return nil
 }
 
@@ -383,7 +388,7 @@ func (s *service) challengeOTPSMS(ctx context.Context, c *change, returnCode boo
 		return errOTPNotReady("COMMAND-BJ2g3")
 	}
 	code := s.otpCode()
-	c.s.OTPSMS = &otpChallenge{Code: code, Expiry: c.now.Add(s.inst.Load().otpExpiry)}
+	c.s.OTPSMS = &otpChallenge{Code: code, Expiry: eventTime(c.now.Add(s.inst.Load().otpExpiry))}
 	if returnCode {
 		c.resp.OtpSms = &code
 	} else {
@@ -406,7 +411,7 @@ func (s *service) challengeOTPEmail(ctx context.Context, c *change, req *gen.Req
 		return errOTPNotReady("COMMAND-JKLJ3")
 	}
 	code := s.otpCode()
-	c.s.OTPEmail = &otpChallenge{Code: code, Expiry: c.now.Add(s.inst.Load().otpExpiry)}
+	c.s.OTPEmail = &otpChallenge{Code: code, Expiry: eventTime(c.now.Add(s.inst.Load().otpExpiry))}
 	if req.ReturnCode != nil {
 		c.resp.OtpEmail = &code
 	} else {

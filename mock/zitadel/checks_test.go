@@ -83,7 +83,7 @@ func TestChecks(t *testing.T) {
 			}
 			wantStatus(t, r, 200)
 			g := call(t, srv, http.MethodGet, "/v2/sessions/"+id, "")
-			if at := str(g.body, "session.factors."+c.factor+".verifiedAt"); at == "" || !mustTime(t, at).Equal(now) {
+			if at := str(g.body, "session.factors."+c.factor+".verifiedAt"); at == "" || !mustTime(t, at).Equal(usec(now)) {
 				t.Fatalf("factor %s not verified at %v: %s", c.factor, now, g.raw)
 			}
 		})
@@ -228,6 +228,12 @@ func TestWebAuthN(t *testing.T) {
 	g = call(t, srv, http.MethodGet, "/v2/sessions/"+id, "")
 	if get(g.body, "session.factors.webAuthN.userVerified") != true || !has(g.body, "session.factors.webAuthN.verifiedAt") {
 		t.Fatalf("webAuthN factor: %s", g.raw)
+	}
+	// added, user checked, challenged, token set = 4; the check adds the
+	// checked event, the key's sign-count event (also on the session
+	// aggregate in ZITADEL) and a token: 7.
+	if str(r.body, "details.sequence") != "7" || str(g.body, "session.sequence") != "7" {
+		t.Fatalf("sequence after the WebAuthN check: set %s, get %s", r.raw, g.raw)
 	}
 	// The challenge is used up.
 	r = call(t, srv, http.MethodPatch, "/v2/sessions/"+id, assertion("ATmqBg-99qyOZk2zloPdJQyS2R7IkFT7v9Hoos_B_nM"))

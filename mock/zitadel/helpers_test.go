@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/idpmock/idpmock/mock/mocktest"
 	"github.com/idpmock/idpmock/mock/zitadel"
@@ -58,7 +59,7 @@ func callWith(t *testing.T, srv *mocktest.Server, method, path, body string, hea
 		}
 		req.Header.Set(k, v)
 	}
-	resp, err := srv.Client().Do(req)
+	resp, err := srv.AnonymousClient().Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,3 +165,6 @@ func createMini(t *testing.T, srv *mocktest.Server, extra string) (string, strin
 	wantStatus(t, r, http.StatusCreated)
 	return str(r.body, "sessionId"), str(r.body, "sessionToken")
 }
+
+// usec is t as the mock stores event times: UTC, whole microseconds.
+func usec(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }

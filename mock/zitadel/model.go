@@ -152,6 +152,9 @@ type session struct {
 	Metadata   map[string][]byte
 	Expiration time.Time // zero: never expires
 	Terminated bool      // deleted; kept so a second delete stays idempotent
+	// Ghost: SetSession events for an id that was never created (no
+	// session.added); invisible to Get and List, see service.set.
+	Ghost bool
 
 	UserID        string
 	UserOrgID     string
@@ -219,9 +222,11 @@ func (s *session) Clone() *session {
 	return &c
 }
 
-// expired reports whether the session's lifetime is over at now.
+// expired reports whether the session's lifetime is over at now: strictly
+// after the expiration, as command/session_model.go CheckNotInvalidated
+// compares.
 func (s *session) expired(now time.Time) bool {
-	return !s.Expiration.IsZero() && !now.Before(s.Expiration)
+	return !s.Expiration.IsZero() && s.Expiration.Before(now)
 }
 
 // cloneMap copies a string map (nil stays nil).

@@ -97,7 +97,7 @@ func (v *Vendor) Reset(_ context.Context, fsys fs.FS) error {
 	defer s.mu.Unlock()
 	s.install(sd)
 	s.sessions.Clear()
-	s.processed = 0
+	s.lastEvent = time.Time{}
 	return nil
 }
 

@@ -1,6 +1,7 @@
 package zitadel
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -41,9 +42,12 @@ type service struct {
 	// max caps stored sessions (server.Deps.MaxSessions); 0: no cap.
 	max int
 
-	idMu      sync.Mutex
-	lastID    uint64
-	processed uint64 // instance-wide event sequence (ListDetails.processedSequence)
+	idMu   sync.Mutex
+	lastID uint64
+	// lastEvent is when the last session event was written: ListSessions
+	// reports it as details.timestamp (ZITADEL's projection state). Guarded
+	// by mu.
+	lastEvent time.Time
 }
 
 func newService(c clock.Clock, log *slog.Logger) *service {
@@ -58,6 +62,12 @@ func newService(c clock.Clock, log *slog.Logger) *service {
 	s.inst.Store(&instance{})
 	return s
 }
+
+// eventTime is the mock's clock as PostgreSQL stores an event's time:
+// UTC, truncated to microseconds (pgx drops the nanoseconds). Every time
+// the mock hands out goes through it, so what a client reads back, sends
+// in a query and finds in a state snapshot is the same instant.
+func eventTime(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
 
 // nextID returns a numeric, snowflake-like id ("222430354126975533").
 func (s *service) nextID() string {
@@ -159,9 +169,16 @@ func (s *service) create(ctx context.Context, in input) (*gen.CreateSessionRespo
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	now := s.clock.Now()
+	now := eventTime(s.clock.Now())
+	id := s.nextID()
+	for {
+		if _, err := s.sessions.Get(ctx, id); err != nil {
+			break
+		}
+		id = s.nextID() // a SetSession ghost took it (see set)
+	}
 	sess := &session{
-		ID: s.nextID(), Created: now, Changed: now, CreatorID: s.caller(ctx),
+		ID: id, Created: now, Changed: now, CreatorID: s.caller(ctx),
 		Metadata: map[string][]byte{}, UserAgent: userAgentFrom(in.userAgent),
 	}
 	c := &change{s: sess, now: now, events: 1} // session.added
@@ -174,10 +191,10 @@ func (s *service) create(ctx context.Context, in input) (*gen.CreateSessionRespo
 	sess.TokenID = newToken()
 	c.events++ // session.token.set
 	sess.Sequence += uint64(c.events)
-	s.processed += uint64(c.events)
 	if err := s.sessions.Create(ctx, sess); err != nil {
 		return nil, storeErr(err)
 	}
+	s.lastEvent = now
 	return &gen.CreateSessionResponse{
 		Details:      s.details(sess),
 		SessionId:    strPtr(sess.ID),
@@ -199,13 +216,19 @@ func (s *service) set(ctx context.Context, id string, in input) (*gen.SetSession
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	sess, err := s.sessions.Get(ctx, id)
-	if err != nil {
-		if errors.Is(err, state.ErrNotFound) {
-			return nil, errSessionNotFound()
-		}
+	ghost := errors.Is(err, state.ErrNotFound)
+	if err != nil && !ghost {
 		return nil, storeErr(err)
 	}
-	now := s.clock.Now()
+	if ghost {
+		// ZITADEL's command side never asks whether the session exists: it
+		// runs the checks against an empty write model and pushes what they
+		// produce (command/session.go UpdateSession). The events land on an
+		// aggregate the sessions projection has no row for, so GetSession
+		// and ListSessions never see it; only a later Set or Delete does.
+		sess = &session{ID: id, Ghost: true, Metadata: map[string][]byte{}}
+	}
+	now := eventTime(s.clock.Now())
 	if sess.Terminated {
 		return nil, errSessionEnded()
 	}
@@ -216,33 +239,47 @@ func (s *service) set(ctx context.Context, id string, in input) (*gen.SetSession
 	if zerr := s.apply(ctx, c, checked, in, p); zerr != nil {
 		return nil, zerr
 	}
-	token := in.token // nothing changed: ZITADEL echoes the request's token
+	// Nothing changed: ZITADEL pushes no event and mints no token, so the
+	// answer has no sessionToken and the details of the last change
+	// (internal/command/session.go updateSession).
+	var token *string
 	if c.events > 0 {
 		sess.TokenID = newToken()
 		c.events++
-		token = sess.TokenID
+		token = strPtr(sess.TokenID)
 		sess.Changed = now
 		sess.Sequence += uint64(c.events)
-		s.processed += uint64(c.events)
-		if _, err := s.sessions.Update(ctx, id, func(*session) (*session, error) { return sess, nil }); err != nil {
+		if ghost {
+			if zerr := s.makeRoom(ctx); zerr != nil {
+				return nil, zerr
+			}
+			err = s.sessions.Create(ctx, sess)
+		} else {
+			_, err = s.sessions.Update(ctx, id, func(*session) (*session, error) { return sess, nil })
+		}
+		if err != nil {
 			return nil, storeErr(err)
+		}
+		if !sess.Ghost {
+			s.lastEvent = now // the projection handles only real sessions' events
 		}
 	}
 	return &gen.SetSessionResponse{
 		Details:      s.details(sess),
-		SessionToken: strPtr(token),
+		SessionToken: token,
 		Challenges:   c.resp,
 	}, nil
 }
 
-// makeRoom enforces the mock's session cap before a create: terminated
-// sessions (kept only so a second delete answers with details) go first;
+// makeRoom enforces the mock's session cap before a create: terminated and
+// ghost sessions (kept only so a later delete or set answers as ZITADEL
+// does) go first;
 // past that, the create fails with resource_exhausted. s.mu must be held.
 func (s *service) makeRoom(ctx context.Context) *zerr {
 	if s.max <= 0 || s.sessions.Len() < s.max {
 		return nil
 	}
-	ended, err := s.sessions.List(ctx, func(x *session) bool { return x.Terminated })
+	ended, err := s.sessions.List(ctx, func(x *session) bool { return x.Terminated || x.Ghost })
 	if err != nil {
 		return storeErr(err)
 	}
@@ -258,7 +295,7 @@ func (s *service) makeRoom(ctx context.Context) *zerr {
 // get is GetSession.
 func (s *service) get(ctx context.Context, id string, token *string) (*gen.GetSessionResponse, *zerr) {
 	sess, err := s.sessions.Get(ctx, id)
-	if err != nil || sess.Terminated {
+	if err != nil || sess.Terminated || sess.Ghost {
 		if err == nil || errors.Is(err, state.ErrNotFound) {
 			return nil, errSessionNotFound()
 		}
@@ -283,17 +320,22 @@ func (s *service) remove(ctx context.Context, id string, token *string) (*gen.De
 		return nil, errDelTokenInvalid()
 	}
 	if sess == nil {
-		// Unknown sessions terminate "successfully" with empty details.
-		return &gen.DeleteSessionResponse{Details: &gen.Details{}}, nil
+		// Unknown sessions terminate "successfully": ZITADEL renders the
+		// empty write model, which only knows its resource owner, the
+		// instance (command/session.go terminateSession).
+		return &gen.DeleteSessionResponse{Details: &gen.Details{ResourceOwner: strPtr(s.inst.Load().ID)}}, nil
 	}
-	if !sess.Terminated {
+	// A ghost (events without session.added) is not active: ZITADEL answers
+	// with its write model's details and pushes nothing.
+	if !sess.Terminated && !sess.Ghost {
+		now := eventTime(s.clock.Now())
 		sess.Terminated = true
 		sess.Sequence++
-		sess.Changed = s.clock.Now()
-		s.processed++
+		sess.Changed = now
 		if _, err := s.sessions.Update(ctx, id, func(*session) (*session, error) { return sess, nil }); err != nil {
 			return nil, storeErr(err)
 		}
+		s.lastEvent = now
 	}
 	return &gen.DeleteSessionResponse{Details: s.details(sess)}, nil
 }
@@ -301,7 +343,6 @@ func (s *service) remove(ctx context.Context, id string, token *string) (*gen.De
 // list is ListSessions.
 func (s *service) list(ctx context.Context, req *gen.ListSessionsRequest) (*gen.ListSessionsResponse, *zerr) {
 	var offset, limit uint64
-	asc := false
 	if req != nil && req.Query != nil {
 		q := req.Query
 		if q.Offset != nil {
@@ -319,9 +360,6 @@ func (s *service) list(ctx context.Context, req *gen.ListSessionsRequest) (*gen.
 				return nil, plainErr(codeInvalidArgument, "proto: invalid value for uint32 field limit: %s", raw)
 			}
 			limit = n
-		}
-		if q.Asc != nil {
-			asc = *q.Asc
 		}
 	}
 	q := s.inst.Load().Query
@@ -342,7 +380,7 @@ func (s *service) list(ctx context.Context, req *gen.ListSessionsRequest) (*gen.
 		}
 	}
 	all, err := s.sessions.List(ctx, func(x *session) bool {
-		if x.Terminated {
+		if x.Terminated || x.Ghost {
 			return false
 		}
 		for _, f := range filters {
@@ -355,29 +393,24 @@ func (s *service) list(ctx context.Context, req *gen.ListSessionsRequest) (*gen.
 	if err != nil {
 		return nil, storeErr(err)
 	}
-	sort.SliceStable(all, func(i, j int) bool {
-		a, b := all[i], all[j]
-		if !a.Created.Equal(b.Created) {
-			if asc {
-				return a.Created.Before(b.Created)
-			}
-			return a.Created.After(b.Created)
-		}
-		if asc {
-			return a.ID < b.ID
-		}
-		return a.ID > b.ID
-	})
+	sortSessions(all, req)
 	total := uint64(len(all))
 	s.mu.Lock()
-	processed := s.processed
+	last := s.lastEvent
 	s.mu.Unlock()
+	// ZITADEL reads the projection's state, which no longer carries a
+	// sequence (query/current_state.go prepareLatestState): processedSequence
+	// is 0 and omitted; timestamp is the last session event's time, the zero
+	// Timestamp before the instance has any.
+	ts := fmtTime(last)
 	out := &gen.ListSessionsResponse{Details: &gen.ListDetails{
-		TotalResult:       uintStr(total),
-		ProcessedSequence: uintStr(processed),
-		Timestamp:         timePtr(s.clock.Now()),
+		TotalResult: uintStr(total),
+		Timestamp:   &ts,
 	}}
 	if offset >= total {
+		// The total is COUNT(*) OVER () read from the returned rows
+		// (query/session.go prepareSessionsQuery): no rows, no total.
+		out.Details.TotalResult = nil
 		return out, nil
 	}
 	page := all[offset:]
@@ -392,6 +425,43 @@ func (s *service) list(ctx context.Context, req *gen.ListSessionsRequest) (*gen.
 	return out, nil
 }
 
+// sortSessions orders a ListSessions result. With sortingColumn
+// SESSION_FIELD_NAME_CREATION_DATE, ZITADEL sorts by creation date,
+// descending unless query.asc (query/search_query.go SearchRequest.toQuery);
+// equal dates (PostgreSQL leaves their order open) go by id the same way.
+// Without a sorting column ZITADEL adds no ORDER BY at all, so PostgreSQL
+// returns rows in whatever order it scans them and query.asc has no
+// effect; the mock returns them in creation order, oldest first, which is
+// what a freshly written projection table usually yields.
+func sortSessions(all []*session, req *gen.ListSessionsRequest) {
+	byDate := req != nil && req.SortingColumn != nil && *req.SortingColumn == gen.SESSIONFIELDNAMECREATIONDATE
+	asc := !byDate || (req.Query != nil && req.Query.Asc != nil && *req.Query.Asc)
+	sort.SliceStable(all, func(i, j int) bool {
+		a, b := all[i], all[j]
+		c := cmp.Or(a.Created.Compare(b.Created), cmpID(a.ID, b.ID))
+		if asc {
+			return c < 0
+		}
+		return c > 0
+	})
+}
+
+// cmpID compares numeric ids as numbers (ids are snowflake-like and grow
+// with time), anything else as text after them.
+func cmpID(a, b string) int {
+	x, errA := strconv.ParseUint(a, 10, 64)
+	y, errB := strconv.ParseUint(b, 10, 64)
+	switch {
+	case errA == nil && errB == nil:
+		return cmp.Compare(x, y)
+	case errA == nil:
+		return -1
+	case errB == nil:
+		return 1
+	}
+	return strings.Compare(a, b)
+}
+
 // filter turns one SearchQuery into a predicate.
 func (s *service) filter(ctx context.Context, q gen.SearchQuery) (func(*session) bool, *zerr) {
 	switch {
@@ -403,7 +473,9 @@ func (s *service) filter(ctx context.Context, q gen.SearchQuery) (func(*session)
 		return func(x *session) bool { return slices.Contains(ids, x.ID) }, nil
 	case q.UserIdQuery != nil:
 		id := deref(q.UserIdQuery.Id)
-		return func(x *session) bool { return x.UserID == id }, nil
+		// SQL user_id = '': sessions without a checked user hold NULL there,
+		// so an empty id matches nothing.
+		return func(x *session) bool { return id != "" && x.UserID == id }, nil
 	case q.CreationDateQuery != nil:
 		return timeFilter(q.CreationDateQuery.CreationDate, q.CreationDateQuery.Method, func(x *session) time.Time { return x.Created })
 	case q.ExpirationDateQuery != nil:
@@ -436,7 +508,9 @@ func timeFilter(at *string, method *gen.TimestampQueryMethod, get func(*session)
 		if err != nil {
 			return nil, plainErr(codeInvalidArgument, "proto: %v", err)
 		}
-		ref = t
+		// pgx sends the parameter with microsecond precision too, so a
+		// date read back from a session matches it exactly.
+		ref = eventTime(t)
 	}
 	m := gen.TimestampQueryMethod("TIMESTAMP_QUERY_METHOD_EQUALS")
 	if method != nil {
@@ -459,12 +533,15 @@ func timeFilter(at *string, method *gen.TimestampQueryMethod, get func(*session)
 	}, nil
 }
 
+// details is what ZITADEL's session commands fill from the session's write
+// model: sequence, change date and resource owner (the instance), never a
+// creation date (command/session.go sessionWriteModelToSessionChanged,
+// object/v2 DomainToDetailsPb).
 func (s *service) details(sess *session) *gen.Details {
 	return &gen.Details{
 		Sequence:      uintStr(sess.Sequence),
 		ChangeDate:    timePtr(sess.Changed),
 		ResourceOwner: strPtr(s.inst.Load().ID),
-		CreationDate:  timePtr(sess.Created),
 	}
 }
 

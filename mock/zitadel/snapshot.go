@@ -18,11 +18,13 @@ import (
 // what the fixtures define. uint64 values are strings so the document
 // survives a round trip through float64 JSON decoders.
 type stateDoc struct {
-	Sessions          []storedSession `json:"sessions"`
-	Users             []userCounters  `json:"users,omitempty"`
-	ConsumedIntents   []string        `json:"consumedIntents,omitempty"`
-	LastID            string          `json:"lastId,omitempty"`
-	ProcessedSequence string          `json:"processedSequence,omitempty"`
+	Sessions        []storedSession `json:"sessions"`
+	Users           []userCounters  `json:"users,omitempty"`
+	ConsumedIntents []string        `json:"consumedIntents,omitempty"`
+	LastID          string          `json:"lastId,omitempty"`
+	// ProcessedSequence is read from older snapshots and ignored: ZITADEL
+	// reports no processed sequence (see service.list).
+	ProcessedSequence string `json:"processedSequence,omitempty"`
 }
 
 type userCounters struct {
@@ -41,6 +43,7 @@ type storedSession struct {
 	CreatorID      string            `json:"creatorId,omitempty"`
 	ExpirationDate *time.Time        `json:"expirationDate,omitempty"`
 	Terminated     bool              `json:"terminated,omitempty"`
+	Ghost          bool              `json:"ghost,omitempty"`
 	UserAgent      *storedUserAgent  `json:"userAgent,omitempty"`
 	Metadata       map[string][]byte `json:"metadata,omitempty"`
 	Factors        *storedFactors    `json:"factors,omitempty"`
@@ -121,7 +124,7 @@ func (v *Vendor) SnapshotState(ctx context.Context) (json.RawMessage, error) {
 	slices.SortFunc(sessions, func(a, b *session) int {
 		return cmp.Or(a.Created.Compare(b.Created), cmp.Compare(a.ID, b.ID))
 	})
-	doc := stateDoc{Sessions: make([]storedSession, 0, len(sessions)), ProcessedSequence: strconv.FormatUint(s.processed, 10)}
+	doc := stateDoc{Sessions: make([]storedSession, 0, len(sessions))}
 	for _, x := range sessions {
 		doc.Sessions = append(doc.Sessions, toStored(x))
 	}
@@ -143,7 +146,7 @@ func (v *Vendor) SnapshotState(ctx context.Context) (json.RawMessage, error) {
 // document is checked against its schema and against the fixtures (users
 // and intents it names must exist) before anything changes.
 func (v *Vendor) RestoreState(ctx context.Context, raw json.RawMessage) error {
-	if err := fixture.Validate("zitadel", "state", v.spec, raw); err != nil {
+	if err := fixture.ValidateState("zitadel", "state", v.spec, raw); err != nil {
 		return err
 	}
 	var doc stateDoc
@@ -154,10 +157,16 @@ func (v *Vendor) RestoreState(ctx context.Context, raw json.RawMessage) error {
 	if err != nil {
 		return err
 	}
-	var processed uint64
 	if doc.ProcessedSequence != "" {
-		if processed, err = strconv.ParseUint(doc.ProcessedSequence, 10, 64); err != nil {
+		if _, err := strconv.ParseUint(doc.ProcessedSequence, 10, 64); err != nil {
 			return fmt.Errorf("zitadel state: /processedSequence: %w", err)
+		}
+	}
+	// The last session event is the latest change among the sessions.
+	var last time.Time
+	for _, x := range sessions {
+		if !x.Ghost && x.Changed.After(last) {
+			last = x.Changed
 		}
 	}
 
@@ -216,7 +225,7 @@ func (v *Vendor) RestoreState(ctx context.Context, raw json.RawMessage) error {
 	}
 	_ = s.users.Restore(users)
 	_ = s.intents.Restore(intents)
-	s.processed = processed
+	s.lastEvent = last
 	s.idMu.Lock()
 	s.lastID = lastID
 	s.idMu.Unlock()
@@ -232,6 +241,7 @@ func toStored(x *session) storedSession {
 		Token:        x.TokenID,
 		CreatorID:    x.CreatorID,
 		Terminated:   x.Terminated,
+		Ghost:        x.Ghost,
 	}
 	if !x.Expiration.IsZero() {
 		e := x.Expiration.UTC()
@@ -280,7 +290,8 @@ func storedOTPOf(o *otpChallenge) *storedOTP {
 	return &storedOTP{Code: o.Code, ExpiresAt: o.Expiry.UTC()}
 }
 
-// fromStored turns a schema-valid document's sessions into records and
+// fromStored turns a schema-valid document's sessions into records (times
+// truncated to microseconds, as the mock's own are) and
 // finds the id counter: at least the document's, and past every numeric
 // session id so new ids never collide with restored ones.
 func fromStored(doc stateDoc) ([]*session, uint64, error) {
@@ -300,7 +311,8 @@ func fromStored(doc stateDoc) ([]*session, uint64, error) {
 			return nil, 0, fmt.Errorf("%s/id: session %s appears twice", where, st.ID)
 		}
 		ids[st.ID] = true
-		if n, err := strconv.ParseUint(st.ID, 10, 64); err == nil {
+		// A ghost's id came from a client, not from the generator.
+		if n, err := strconv.ParseUint(st.ID, 10, 64); err == nil && !st.Ghost {
 			lastID = max(lastID, n)
 		}
 		seq, err := strconv.ParseUint(st.Sequence, 10, 64)
@@ -311,12 +323,12 @@ func fromStored(doc stateDoc) ([]*session, uint64, error) {
 			return nil, 0, fmt.Errorf("%s/changeDate: before creationDate", where)
 		}
 		x := &session{
-			ID: st.ID, Created: st.CreationDate.UTC(), Changed: st.ChangeDate.UTC(), Sequence: seq,
-			TokenID: st.Token, CreatorID: st.CreatorID, Terminated: st.Terminated,
+			ID: st.ID, Created: eventTime(st.CreationDate), Changed: eventTime(st.ChangeDate), Sequence: seq,
+			TokenID: st.Token, CreatorID: st.CreatorID, Terminated: st.Terminated, Ghost: st.Ghost,
 			Metadata: map[string][]byte{},
 		}
 		if st.ExpirationDate != nil {
-			x.Expiration = st.ExpirationDate.UTC()
+			x.Expiration = eventTime(*st.ExpirationDate)
 		}
 		if ua := st.UserAgent; ua != nil {
 			x.UserAgent = &userAgent{FingerprintID: ua.FingerprintID, IP: ua.IP, Description: ua.Description, Header: ua.Header}
@@ -328,11 +340,11 @@ func fromStored(doc stateDoc) ([]*session, uint64, error) {
 			x.Metadata[k] = v
 		}
 		if f := st.Factors; f != nil {
-			x.UserID, x.UserOrgID, x.UserCheckedAt = f.User.ID, f.User.OrganizationID, f.User.VerifiedAt.UTC()
+			x.UserID, x.UserOrgID, x.UserCheckedAt = f.User.ID, f.User.OrganizationID, eventTime(f.User.VerifiedAt)
 			x.PasswordAt, x.IntentAt, x.TOTPAt = timeOf(f.Password), timeOf(f.Intent), timeOf(f.TOTP)
 			x.OTPSMSAt, x.OTPEmailAt, x.RecoveryAt = timeOf(f.OTPSMS), timeOf(f.OTPEmail), timeOf(f.RecoveryCode)
 			if f.WebAuthN != nil {
-				x.WebAuthNAt, x.WebAuthNUV = f.WebAuthN.VerifiedAt.UTC(), f.WebAuthN.UserVerified
+				x.WebAuthNAt, x.WebAuthNUV = eventTime(f.WebAuthN.VerifiedAt), f.WebAuthN.UserVerified
 			}
 		}
 		if ch := st.Challenges; ch != nil {
@@ -353,12 +365,12 @@ func timeOf(v *verified) time.Time {
 	if v == nil {
 		return time.Time{}
 	}
-	return v.VerifiedAt.UTC()
+	return eventTime(v.VerifiedAt)
 }
 
 func otpOf(o *storedOTP) *otpChallenge {
 	if o == nil {
 		return nil
 	}
-	return &otpChallenge{Code: o.Code, Expiry: o.ExpiresAt.UTC()}
+	return &otpChallenge{Code: o.Code, Expiry: eventTime(o.ExpiresAt)}
 }

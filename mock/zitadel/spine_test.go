@@ -82,7 +82,7 @@ func TestSeedSetSession(t *testing.T) {
 }`
 	r := call(t, srv, http.MethodPatch, "/v2/sessions/"+id, body)
 	wantStatus(t, r, http.StatusOK)
-	for _, p := range []string{"details.sequence", "details.changeDate", "details.resourceOwner", "details.creationDate", "sessionToken",
+	for _, p := range []string{"details.sequence", "details.changeDate", "details.resourceOwner", "sessionToken",
 		"challenges.webAuthN.publicKeyCredentialRequestOptions.publicKey.challenge",
 		"challenges.webAuthN.publicKeyCredentialRequestOptions.publicKey.rpId",
 		"challenges.webAuthN.publicKeyCredentialRequestOptions.publicKey.userVerification",

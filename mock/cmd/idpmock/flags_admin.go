@@ -3,6 +3,8 @@ package main
 import (
 	"errors"
 	"flag"
+	"fmt"
+	"strings"
 
 	"github.com/idpmock/idpmock/mock/journal"
 	"github.com/idpmock/idpmock/mock/server"
@@ -19,7 +21,8 @@ func controlFlags(fs *flag.FlagSet) func(cfg *server.Config, fixturesDir string)
 	adminOn := fs.Bool("admin", true, "serve the control API under /__mock/")
 	token := fs.String("admin-token", "", "require \"Authorization: Bearer <token>\" on the control API")
 	offSpec := fs.Bool("allow-off-spec", false, "let overrides answer statuses and bodies the vendor's spec does not declare")
-	journalSize := fs.Int("journal-size", journal.DefaultSize, "requests kept in the journal (-1 turns it off)")
+	journalSize := fs.Int("journal-size", journal.DefaultSize, journalSizeUsage)
+	adminCORS := fs.String("admin-cors", "", "comma-separated browser `ORIGINS` (https://app.example:3000) allowed to call the control API; default none")
 	redact := fs.Bool("redact", true, "hide credentials (Authorization, cookies, passwords, OTP codes, tokens) in the journal")
 	watch := fs.Bool("watch", false, "with --fixtures: reload fixtures and overrides.json on change, keeping state")
 	overrides := fs.String("overrides", "", "overrides file loaded at start and on reload (default: <fixtures>/overrides.json)")
@@ -31,7 +34,15 @@ func controlFlags(fs *flag.FlagSet) func(cfg *server.Config, fixturesDir string)
 		cfg.AllowOffSpec = *offSpec
 		cfg.JournalSize = *journalSize
 		if cfg.JournalSize == 0 {
-			cfg.JournalSize = -1 // 0 on the command line means "none"
+			cfg.JournalSize = -1 // 0 on the command line means "none", as in proxy
+		}
+		for _, o := range strings.Split(*adminCORS, ",") {
+			if o = strings.TrimSpace(o); o != "" {
+				if !strings.HasPrefix(o, "http://") && !strings.HasPrefix(o, "https://") {
+					return usageError{fmt.Errorf("--admin-cors %q: want origins like https://app.example:3000", o)}
+				}
+				cfg.Admin.CORSOrigins = append(cfg.Admin.CORSOrigins, strings.TrimSuffix(o, "/"))
+			}
 		}
 		cfg.KeepSecrets = !*redact
 		cfg.FixturesDir = fixturesDir

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -24,25 +23,28 @@ import (
 )
 
 // proxyCmd runs `idpmock proxy --upstream URL [--record DIR]`.
-func proxyCmd(ctx context.Context, args []string, stderr io.Writer) error {
+func proxyCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	fs := flag.NewFlagSet("idpmock proxy", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	addr := fs.String("addr", "127.0.0.1:4011", "listen address")
-	upstream := fs.String("upstream", "", "the real vendor's origin, e.g. https://api.pingone.com or https://my-instance.zitadel.cloud (required)")
-	record := fs.String("record", "", "write upstream answers (secrets redacted) as override rules into this directory; serve them with `idpmock serve --overrides DIR/overrides.json`")
+	fs := newFlags("proxy", stdout, stderr)
+	addrOf := addrFlags(fs, "127.0.0.1:4011", "listen address")
+	upstream := fs.String("upstream", "", "the real vendor's origin `URL`, e.g. https://api.pingone.com or https://my-instance.zitadel.cloud (required)")
+	// No backquotes in usage texts: flag takes them as the argument's name.
+	record := fs.String("record", "", "write upstream answers (secrets redacted) as override rules into `DIR`; serve them with 'idpmock serve --overrides DIR/overrides.json'")
 	blocking := fs.Bool("errors", false, "block violations: answer invalid requests without forwarding them, and replace off-spec upstream answers by the vendor's 500")
 	only := fs.String("vendor", "", "check against this vendor's spec only (default: every vendor, chosen by path)")
-	journalSize := fs.Int("journal-size", journal.DefaultSize, "exchanges kept in the journal (GET /__mock/journal); 0 turns it off")
+	journalSize := fs.Int("journal-size", journal.DefaultSize, journalSizeUsage)
 	redact := fs.Bool("redact", true, "hide credentials in the journal")
 	adminToken := fs.String("admin-token", "", "require \"Authorization: Bearer <token>\" on /__mock/")
 	timeout := fs.Duration("upstream-timeout", 60*time.Second, "how long to wait for the upstream's answer")
-	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
-	logFormat := fs.String("log-format", "text", "log format: text or json")
+	logLevel, logFormat := logFlags(fs)
 	var vendors mock.Config
 	vendors.RegisterFlags(fs)
 	if err := parse(fs, args); err != nil {
+		return helpOK(err)
+	}
+	addr, err := addrOf()
+	if err != nil {
 		return err
 	}
 	log, err := newLogger(stderr, *logLevel, *logFormat)
@@ -50,7 +52,7 @@ func proxyCmd(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	if *upstream == "" {
-		return errors.New("proxy: --upstream URL is required")
+		return usageError{errors.New("proxy: --upstream URL is required")}
 	}
 	up, err := url.Parse(*upstream)
 	if err != nil {
@@ -87,9 +89,9 @@ func proxyCmd(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", *addr)
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return fmt.Errorf("listen %s: %w", *addr, err)
+		return fmt.Errorf("listen %s: %w", addr, err)
 	}
 	hs := &http.Server{Handler: p, ReadHeaderTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second}
 	errc := make(chan error, 1)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -13,15 +12,13 @@ import (
 	"github.com/idpmock/idpmock/mock/server"
 )
 
-func serve(ctx context.Context, args []string, stderr io.Writer) error {
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	started := time.Now()
-	fs := flag.NewFlagSet("idpmock serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("serve", stdout, stderr)
 	var cfg server.Config
-	fs.StringVar(&cfg.Addr, "addr", "127.0.0.1:4010", "listen address (use 0.0.0.0:4010 to accept other hosts)")
-	fixturesDir := fs.String("fixtures", "", "fixtures directory (one folder per vendor) replacing the embedded fixtures")
-	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
-	logFormat := fs.String("log-format", "text", "log format: text or json")
+	addr := addrFlags(fs, "127.0.0.1:4010", "`host:port` to listen on (0.0.0.0:4010 accepts other hosts)")
+	fixturesDir := fs.String("fixtures", "", "fixtures `DIR` (one folder per vendor) replacing the embedded fixtures")
+	logLevel, logFormat := logFlags(fs)
 	fs.BoolVar(&cfg.Strict, "strict", false, "validate every response against the spec; a violation becomes a 500")
 	fs.BoolVar(&cfg.CORS, "cors", true, "answer CORS preflights and echo the Origin, with credentials")
 	fs.Int64Var(&cfg.BodyLimit, "body-limit", 1<<20, "largest request body in bytes (413 past it)")
@@ -35,6 +32,10 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	var vendors mock.Config
 	vendors.RegisterFlags(fs)
 	if err := parse(fs, args); err != nil {
+		return helpOK(err)
+	}
+	var err error
+	if cfg.Addr, err = addr(); err != nil {
 		return err
 	}
 	log, err := newLogger(stderr, *logLevel, *logFormat)
@@ -55,7 +56,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	return srv.Run(ctx, func(addr net.Addr) {
-		log.Info("ready", "addr", addr.String(), "startup", time.Since(started).String())
+	return srv.Run(ctx, func(a net.Addr) {
+		banner(log, srv, a, *fixturesDir, time.Since(started))
 	})
 }
