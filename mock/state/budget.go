@@ -91,3 +91,30 @@ func (m *Memory[T]) SetBudget(b *Budget) {
 		b.used.Add(int64(len(m.m)))
 	}
 }
+
+// overIndexCaps reports the first index cap (WithIndexLimit) that vs,
+// as a whole new content, would break: Restore is held to the caps Create
+// is.
+func (m *Memory[T]) overIndexCaps(vs []T) error {
+	if len(m.ixMax) == 0 {
+		return nil
+	}
+	counts := map[string]map[string]int{}
+	for _, v := range vs {
+		for _, ix := range m.indexes {
+			n := m.ixMax[ix.Name]
+			if n <= 0 {
+				continue
+			}
+			if counts[ix.Name] == nil {
+				counts[ix.Name] = map[string]int{}
+			}
+			for _, ik := range ix.Keys(v) {
+				if counts[ix.Name][ik]++; counts[ix.Name][ik] > n {
+					return fmt.Errorf("%w: more than %d records with %s %s", ErrFull, n, ix.Name, ik)
+				}
+			}
+		}
+	}
+	return nil
+}

@@ -313,6 +313,9 @@ func (m *Memory[T]) Restore(vs []T) error {
 	if m.max > 0 && len(vs) > m.max {
 		return fmt.Errorf("%w: %d records, at most %d", ErrFull, len(vs), m.max)
 	}
+	if err := m.overIndexCaps(vs); err != nil {
+		return err
+	}
 	if err := m.budget.reserve(len(vs) - len(m.m)); err != nil {
 		return err
 	}
