@@ -16,6 +16,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	gen "github.com/idpmock/idpmock/gen/admin"
+	"github.com/idpmock/idpmock/mock/clock"
 	"github.com/idpmock/idpmock/mock/dashboard"
 	"github.com/idpmock/idpmock/mock/journal"
 	"github.com/idpmock/idpmock/mock/problem"
@@ -285,21 +286,18 @@ func (h *handler) ChangeClock(_ context.Context, r gen.ChangeClockRequestObject)
 		}
 		adv = d
 	}
-	if ch.Reset != nil && *ch.Reset {
-		c.Reset()
-	}
-	// Freezing first makes set and advance land on the exact instant asked.
-	if ch.Freeze != nil && *ch.Freeze {
-		c.Freeze()
-	}
-	if ch.Set != nil {
-		c.Set(*ch.Set)
-	}
+	change := clock.Change{Reset: ch.Reset != nil && *ch.Reset, Freeze: ch.Freeze, Set: ch.Set}
 	if ch.Advance != nil {
-		c.Advance(adv)
+		change.Advance = &adv
 	}
-	if ch.Freeze != nil && !*ch.Freeze {
-		c.Unfreeze()
+	if err := c.Change(change); err != nil {
+		field := "set"
+		var re *clock.RangeError
+		if errors.As(err, &re) && re.Op == "advance" {
+			field = "advance"
+		}
+		return nil, &problem.Problem{Kind: problem.Invalid, Message: err.Error(),
+			Issues: []problem.Issue{{In: "body", Field: field, Rule: "range", Message: err.Error()}}}
 	}
 	return gen.ChangeClock200JSONResponse(clockDoc(h.b)), nil
 }

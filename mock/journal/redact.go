@@ -2,12 +2,14 @@ package journal
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"mime"
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -116,28 +118,79 @@ func fieldKey(key string) string {
 
 var keyReplacer = strings.NewReplacer("_", "", "-", "")
 
-// Query returns the raw query with secret parameters hidden.
+// Query returns the raw query with secret parameters hidden. A value that
+// is a JSON document (a Connect GET carries the request message in
+// ?message=, with encoding=json, base64=1 optionally) has the secret fields
+// inside it hidden; a message in another encoding (proto) cannot be read
+// by field name and is not kept; nor is a query that does not parse and
+// names a secret.
 func (r *Redactor) Query(raw string) string {
 	if r == nil || raw == "" {
 		return raw
 	}
 	q, err := url.ParseQuery(raw)
 	if err != nil {
+		if r.mentionsSecret(raw) {
+			return "[" + fmt.Sprint(len(raw)) + " bytes of a query that does not parse and names a secret field; not kept]"
+		}
 		return raw
 	}
 	changed := false
 	for k, vs := range q {
-		if r.secret(k) {
-			for i := range vs {
-				vs[i] = Redacted
+		for i, v := range vs {
+			nv := v
+			switch {
+			case r.secret(k):
+				nv = Redacted
+			case k == "message" && q.Get("encoding") != "" && q.Get("encoding") != "json":
+				nv = fmt.Sprintf("[%d bytes of a %s message; not kept]", len(v), q.Get("encoding"))
+			default:
+				nv = r.queryValue(v, k == "message" && q.Get("base64") == "1")
 			}
-			changed = true
+			if nv != v {
+				vs[i], changed = nv, true
+			}
 		}
 	}
 	if !changed {
 		return raw
 	}
 	return q.Encode()
+}
+
+// queryValue hides the secret fields of a query value that is a JSON
+// object or array (base64url-encoded when b64), keeping its encoding.
+func (r *Redactor) queryValue(v string, b64 bool) string {
+	text := v
+	if b64 {
+		dec, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(v, "="))
+		if err != nil {
+			if r.mentionsSecret(v) {
+				return "[" + fmt.Sprint(len(v)) + " bytes of a message that does not decode and names a secret field; not kept]"
+			}
+			return v
+		}
+		text = string(dec)
+	}
+	t := strings.TrimSpace(text)
+	if t == "" || (t[0] != '{' && t[0] != '[') {
+		return v
+	}
+	var doc any
+	if err := json.Unmarshal([]byte(t), &doc); err != nil {
+		if r.mentionsSecret(t) {
+			return "[" + fmt.Sprint(len(v)) + " bytes that are not valid JSON and name a secret field; not kept]"
+		}
+		return v
+	}
+	out, err := json.Marshal(r.value(doc))
+	if err != nil || !bytes.Contains(out, []byte(Redacted)) {
+		return v // nothing hidden: keep the value as sent
+	}
+	if b64 {
+		return base64.RawURLEncoding.EncodeToString(out)
+	}
+	return string(out)
 }
 
 // Body decodes a request body for the journal: JSON becomes a value with
@@ -179,20 +232,66 @@ func (r *Redactor) Body(contentType string, raw []byte) any {
 	return string(raw)
 }
 
-// mentionsSecret reports whether text contains a secret field name.
+// mentionsSecret reports whether text contains a secret field name, also
+// when the name is written with JSON escapes ("tok\u0065n") or URL
+// percent-encoding ("tok%65n"), as a lenient parser would read it.
 func (r *Redactor) mentionsSecret(text string) bool {
-	t := fieldKey(strings.ToLower(text))
-	for _, f := range r.Fields {
-		if strings.Contains(t, f) {
-			return true
+	for range 3 { // an escape may hide inside another ("%5Cu0065")
+		t := fieldKey(strings.ToLower(text))
+		for _, f := range r.Fields {
+			if strings.Contains(t, f) {
+				return true
+			}
 		}
-	}
-	for _, f := range r.Suffixes {
-		if strings.Contains(t, f) {
-			return true
+		for _, f := range r.Suffixes {
+			if strings.Contains(t, f) {
+				return true
+			}
 		}
+		u := unescape(text)
+		if u == text {
+			return false
+		}
+		text = u
 	}
-	return false
+	return true // escapes within escapes: do not keep
+}
+
+// unescape decodes JSON \uXXXX and \x escapes and URL %XX escapes,
+// leniently: whatever does not decode stays as it is.
+func unescape(s string) string {
+	if !strings.ContainsAny(s, `\%`) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '\\' && i+5 < len(s) && s[i+1] == 'u':
+			if n, err := strconv.ParseUint(s[i+2:i+6], 16, 32); err == nil {
+				b.WriteRune(rune(n))
+				i += 5
+				continue
+			}
+		case c == '\\' && i+1 < len(s):
+			i++
+			switch s[i] {
+			case 'n', 't', 'r', 'b', 'f':
+				b.WriteByte(' ')
+			default:
+				b.WriteByte(s[i])
+			}
+			continue
+		case c == '%' && i+2 < len(s):
+			if n, err := strconv.ParseUint(s[i+1:i+3], 16, 8); err == nil {
+				b.WriteByte(byte(n))
+				i += 2
+				continue
+			}
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
 }
 
 func (r *Redactor) value(v any) any {

@@ -135,8 +135,14 @@ func (s *Server) Reset(t testing.TB) {
 	}
 }
 
-// Advance moves the server clock forward by d (backward if negative).
-func (s *Server) Advance(d time.Duration) { s.Mock.Clock().Advance(d) }
+// Advance moves the server clock forward by d (backward if negative). A
+// move past what the clock can represent (years 1677..2262, ±292 years
+// from now) panics: it is a bug in the test.
+func (s *Server) Advance(d time.Duration) {
+	if err := s.Mock.Clock().Advance(d); err != nil {
+		panic("mocktest: " + err.Error())
+	}
+}
 
 // Override makes the mock answer as spec says; the test fails if the mock
 // refuses it (unknown operation, an answer the spec does not allow).

@@ -66,6 +66,14 @@ func (s Spec) Check() []problem.Issue {
 	if s.Status != 0 && (s.Status < 100 || s.Status > 599) {
 		add("status", "maximum", "status %d is not an HTTP status", s.Status)
 	}
+	if s.Status != 0 && s.Status < 200 {
+		add("status", "minimum", "status %d is informational (1xx): an override answers with a final status, 200 to 599", s.Status)
+	}
+	for name := range s.Headers {
+		if framing[http.CanonicalHeaderKey(name)] {
+			add("headers", "not", "header %s is set by the server from the answer itself: overriding it would break the HTTP framing", name)
+		}
+	}
 	if s.Times < 0 {
 		add("times", "minimum", "times must be at least 1 (leave it out for every call)")
 	}
@@ -87,6 +95,14 @@ func (s Spec) Check() []problem.Issue {
 		}
 	}
 	return out
+}
+
+// framing are the headers that delimit an HTTP message or the connection:
+// a value other than the server's own would corrupt the answer or the
+// ones after it on the same connection.
+var framing = map[string]bool{
+	"Content-Length": true, "Transfer-Encoding": true, "Connection": true, "Keep-Alive": true,
+	"Upgrade": true, "Trailer": true, "Te": true, "Proxy-Connection": true, "Host": true,
 }
 
 // Rule is a stored Spec with its bookkeeping.

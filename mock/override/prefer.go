@@ -76,6 +76,11 @@ func ParsePrefer(h http.Header, q url.Values) (Prefer, error) {
 		if err != nil || len(v) != 3 || n < 100 || n > 599 {
 			return p, fmt.Errorf("Prefer code=%q: want a three-digit HTTP status", v)
 		}
+		if n < 200 {
+			// 100 would be followed by a made-up final answer and 101 would
+			// switch the connection to nothing: no canned answer is 1xx.
+			return p, fmt.Errorf("Prefer code=%d: informational (1xx) statuses cannot be forced; want a final status, 200 to 599", n)
+		}
 		p.Code = n
 	}
 	if v, ok := pairs["example"]; ok {

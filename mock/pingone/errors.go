@@ -70,6 +70,16 @@ func errSessionCap(limit int) error {
 			&gen.InnerError{QuotaLimit: &q}))
 }
 
+// errTotalCap is the mock's process-wide session limit
+// (--max-total-sessions), worded as errSessionCap.
+func errTotalCap(limit int) error {
+	q := int64(limit)
+	return fail(problem.TooManyRequests, gen.REQUESTLIMITED, msgRequestLimited,
+		detail(gen.QUOTAEXCEEDED, "sessions", fmt.Sprintf(
+			"idpmock stores at most %d sessions in total, all environments and vendors together (--max-total-sessions); delete sessions or reset the mock (POST /__mock/reset)", limit),
+			&gen.InnerError{QuotaLimit: &q}))
+}
+
 // errInvalid is a 400 INVALID_DATA about one field.
 func errInvalid(code gen.ErrorDetailCode, target, message string, inner *gen.InnerError) error {
 	return fail(problem.Invalid, gen.INVALIDDATA, msgInvalidData, detail(code, target, message, inner))

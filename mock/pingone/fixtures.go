@@ -126,6 +126,9 @@ func (v *Vendor) fromStored(sf sessionsFile, file string, sd *seed) ([]*session,
 		if f.IdleTimeoutInMinutes != nil {
 			s.IdleMinutes = *f.IdleTimeoutInMinutes
 		}
+		if !s.renderable() {
+			return nil, fmt.Errorf("%s: activeAt plus idleTimeoutInMinutes is past %s, which RFC 3339 cannot carry", where, timestamp(lastRenderable))
+		}
 		if len(s.Locations) > maxLocations {
 			return nil, fmt.Errorf("%s/locations: at most %d locations are kept", where, maxLocations)
 		}
@@ -218,9 +221,20 @@ func (v *Vendor) RestoreState(ctx context.Context, doc json.RawMessage) error {
 	if err != nil {
 		return err
 	}
+	if v.max > 0 {
+		perEnv := map[uuid.UUID]int{}
+		for _, s := range sessions {
+			if perEnv[s.EnvID]++; perEnv[s.EnvID] > v.max {
+				return fmt.Errorf("pingone state: /sessions: more than %d sessions in environment %s (--max-sessions)", v.max, s.EnvID)
+			}
+		}
+	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	return v.sessions.Restore(sessions)
+	if err := v.sessions.Restore(sessions); err != nil {
+		return fmt.Errorf("pingone state: /sessions: %w (--max-total-sessions)", err)
+	}
+	return nil
 }
 
 // Reload takes edited fixtures while running (server.Reloader): the known

@@ -35,6 +35,9 @@ func (v *Vendor) CreateSession(ctx context.Context, req gen.CreateSessionRequest
 	now := v.clock.Now()
 	s := &session{ID: uuid.New(), EnvID: req.EnvID, CreatedAt: now, Seq: v.seq.Add(1)}
 	apply(s, in, info, now)
+	if err := checkRenderable(s, in); err != nil {
+		return nil, err
+	}
 
 	v.mu.Lock()
 	defer v.mu.Unlock()
@@ -48,7 +51,7 @@ func (v *Vendor) CreateSession(ctx context.Context, req gen.CreateSessionRequest
 		s.Token = *in.token
 	}
 	if err := v.sessions.Create(ctx, s); err != nil {
-		return nil, err
+		return nil, storeError(err)
 	}
 	if err := v.enforceUserCap(ctx, s.EnvID, s.UserID); err != nil {
 		return nil, err
@@ -319,6 +322,9 @@ func (v *Vendor) update(ctx context.Context, env, id uuid.UUID, in input) (*sess
 	}
 	s, err := v.sessions.Update(ctx, id.String(), func(s *session) (*session, error) {
 		apply(s, in, info, now)
+		if err := checkRenderable(s, in); err != nil {
+			return nil, err
+		}
 		if in.token != nil {
 			s.Token = *in.token
 		}
@@ -425,6 +431,9 @@ func storeError(err error) error {
 	}
 	if errors.Is(err, state.ErrNotFound) {
 		return errNotFound()
+	}
+	if be := (*state.BudgetError)(nil); errors.As(err, &be) {
+		return errTotalCap(be.Limit)
 	}
 	return err
 }

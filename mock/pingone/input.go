@@ -137,3 +137,24 @@ func apply(s *session, in input, info requestInfo, now time.Time) {
 		s.Locations = append([]gen.Location(nil), s.Locations[n-maxLocations:]...)
 	}
 }
+
+// checkRenderable refuses a session whose expiresAt would fall past year
+// 9999, which no RFC 3339 date-time can carry. PingOne's own limit is not
+// documented; refusing with its usual OUT_OF_RANGE detail (rather than
+// clamping) keeps expiresAt = activeAt + idleTimeoutInMinutes true of every
+// session a client reads back. The detail names idleTimeoutInMinutes when
+// the request sent it (it is what pushes the date out), else activeAt.
+func checkRenderable(s *session, in input) error {
+	if s.renderable() {
+		return nil
+	}
+	target := "activeAt"
+	if in.idle != nil {
+		target = "idleTimeoutInMinutes"
+	}
+	lo := int64(1)
+	hi := max((lastRenderable.Unix()-s.ActiveAt.Unix())/60, 0)
+	return errInvalid(gen.OUTOFRANGE, target,
+		fmt.Sprintf("activeAt plus idleTimeoutInMinutes must be at most %s; with this activeAt, idleTimeoutInMinutes must be between %d and %d", timestamp(lastRenderable), lo, hi),
+		&gen.InnerError{RangeMinimumValue: &lo, RangeMaximumValue: &hi})
+}

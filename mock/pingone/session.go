@@ -67,9 +67,21 @@ func cloneLocation(l gen.Location) gen.Location {
 	return l
 }
 
-// ExpiresAt is activeAt plus the idle timeout.
+// ExpiresAt is activeAt plus the idle timeout. It adds seconds, not a
+// time.Duration, which overflows past ~292 years (153,722,867 minutes)
+// while the spec allows any int32.
 func (s *session) ExpiresAt() time.Time {
-	return s.ActiveAt.Add(time.Duration(s.IdleMinutes) * time.Minute)
+	return time.Unix(s.ActiveAt.Unix()+s.IdleMinutes*60, int64(s.ActiveAt.Nanosecond())).UTC()
+}
+
+// lastRenderable is the latest instant an RFC 3339 date-time (four-digit
+// year) can carry at PingOne's millisecond precision.
+var lastRenderable = time.Date(9999, 12, 31, 23, 59, 59, 999_000_000, time.UTC)
+
+// renderable reports whether every date-time of s fits RFC 3339, so a
+// session that could not be read back is never stored.
+func (s *session) renderable() bool {
+	return !s.ExpiresAt().After(lastRenderable) && !s.ActiveAt.After(lastRenderable) && !s.CreatedAt.After(lastRenderable)
 }
 
 // Expired reports whether expiresAt has passed at now.

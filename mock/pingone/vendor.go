@@ -112,6 +112,8 @@ func New(d server.Deps, opts Options) (*Vendor, error) {
 			return []string{userKey(s.EnvID, s.UserID)}
 		}}),
 	)
+	v.sessions.SetBudget(d.Sessions)
+	v.observeChanges(d.Changes)
 	v.seed.Store(&seed{})
 	return v, nil
 }

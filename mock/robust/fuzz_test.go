@@ -57,6 +57,15 @@ func fuzzFace(f *testing.F, fc face) {
 		}
 	}
 	f.Add(uint8(0), "../x", "a=%zz", "application/json", []byte(`{"a":1,"a":2}`))
+	// Issue 14: informational codes, delays past the write timeout, a
+	// Connect GET message, int32 and year-9999 arithmetic.
+	f.Add(uint8(0), "", "__code=101", "", []byte(nil))
+	f.Add(uint8(1), "", "__code=100&__delay=600000", "", []byte(nil))
+	f.Add(uint8(2), "", `connect=v1&encoding=json&message={"sessionToken":"x"}`, "", []byte(nil))
+	for i := range tgs {
+		f.Add(uint8(i), "", "", "application/json", []byte(`{"activeAt":"9999-12-31T23:59:59.999Z","idleTimeoutInMinutes":2147483647,"userAgent":"x","lifetime":"315576000000s"}`))
+		f.Add(uint8(i), "", "", "application/json", []byte(`{"activeAt":"2024-01-01T00:00:00Z","idleTimeoutInMinutes":"153722868","userAgent":"x"}`))
+	}
 	h := srv.Mock.Handler()
 	var calls atomic.Int64
 	f.Fuzz(func(t *testing.T, opIndex uint8, id, query, ctype string, body []byte) {
@@ -162,6 +171,10 @@ func FuzzStateDocument(f *testing.F) {
 	f.Add(good)
 	f.Add([]byte(`{"vendors":{"pingone":{"sessions":[]},"zitadel":{"sessions":[]}}}`))
 	f.Add([]byte(`{"vendors":{"zitadel":{"sessions":[{"id":"1","sequence":"x"}]}},"clock":{"now":"2030-01-01T00:00:00Z","frozen":true}}`))
+	// Issue 14: clocks out of range, sessions expiring past year 9999.
+	f.Add([]byte(`{"vendors":{},"clock":{"now":"1000-01-01T00:00:00Z","frozen":true,"offset":"0s"}}`))
+	f.Add([]byte(`{"vendors":{},"clock":{"now":"9999-12-31T23:59:59Z","frozen":false,"offset":"0s"}}`))
+	f.Add([]byte(`{"vendors":{"pingone":{"sessions":[{"id":"5d1c2b3a-4e5f-4a6b-8c7d-9e0f1a2b3c4d","environment":{"id":"abfba8f6-49eb-49f5-a5d9-80ad5c98f9f6"},"activeAt":"9999-12-31T00:00:00Z","idleTimeoutInMinutes":2147483647,"userAgent":"x"}]}}}`))
 	f.Fuzz(func(t *testing.T, doc []byte) {
 		st, err := admin.ParseStateFile("fuzz.json", doc)
 		if err != nil {

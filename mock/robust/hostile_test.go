@@ -171,6 +171,32 @@ var hostiles = []hostile{
 		r.method = "PROPFIND"
 		return r, refused, true
 	}},
+	{"Prefer code=101 (would switch protocols)", 400, func(tg target, r request) (request, outcome, bool) {
+		r.header.Set("Prefer", "code=101")
+		return r, refused, true
+	}},
+	{"Prefer code=100", 400, func(tg target, r request) (request, outcome, bool) {
+		r.header.Set("Prefer", "code=100")
+		return r, refused, true
+	}},
+	{"__delay past the write timeout", 400, func(tg target, r request) (request, outcome, bool) {
+		r.path += sep(r.path) + "__delay=600000"
+		return r, refused, true
+	}},
+	{"idleTimeoutInMinutes at the int32 maximum", 0, func(tg target, r request) (request, outcome, bool) {
+		if tg.face != facePingOne || !bytes.Contains(r.body, []byte(`"activeAt"`)) {
+			return r, 0, false
+		}
+		r.body = setMember(r.body, "idleTimeoutInMinutes", "2147483647")
+		return r, lenient, true
+	}},
+	{"expiresAt past year 9999", 400, func(tg target, r request) (request, outcome, bool) {
+		if tg.face != facePingOne || !bytes.Contains(r.body, []byte(`"activeAt"`)) {
+			return r, 0, false
+		}
+		r.body = setMember(setMember(r.body, "idleTimeoutInMinutes", "2147483647"), "activeAt", "9999-12-31T00:00:00.000Z")
+		return r, refused, true
+	}},
 	{"no credentials", 401, func(tg target, r request) (request, outcome, bool) {
 		r.noAuth = true
 		return r, refused, true

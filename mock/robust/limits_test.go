@@ -170,20 +170,30 @@ func TestServerTimeouts(t *testing.T) {
 		}
 	})
 	t.Run("write", func(t *testing.T) {
+		// A delay the write timeout would cut short (the client would get
+		// no answer at all) is refused when asked, naming the limit.
 		c := &http.Client{Timeout: 5 * time.Second}
 		body := strings.NewReader(`{"operation":"readSession","delayMs":900}`)
 		resp, err := c.Post("http://"+addr+"/__mock/overrides", "application/json", body)
-		if err != nil || resp.StatusCode != 201 {
-			t.Fatalf("override: %v %v", resp, err)
+		if err != nil {
+			t.Fatal(err)
 		}
+		raw, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		req, _ := http.NewRequest("GET", "http://"+addr+"/v1/environments/"+pingEnv+"/sessions/"+pingSession, nil)
+		if resp.StatusCode != 400 || !strings.Contains(string(raw), "--write-timeout") {
+			t.Fatalf("override slower than the write timeout: %d %s", resp.StatusCode, raw)
+		}
+		req, _ := http.NewRequest("GET", "http://"+addr+"/v1/environments/"+pingEnv+"/sessions/"+pingSession+"?__delay=900", nil)
 		req.Header.Set("Authorization", "Bearer x")
 		start := time.Now()
 		resp, err = c.Do(req)
-		if err == nil {
-			resp.Body.Close()
-			t.Fatalf("an answer slower than the write timeout arrived: %d after %v", resp.StatusCode, time.Since(start))
+		if err != nil {
+			t.Fatalf("no answer to a too-long __delay: %v after %v", err, time.Since(start))
+		}
+		raw, _ = io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 400 || !strings.Contains(string(raw), "--write-timeout") || time.Since(start) > timeout {
+			t.Fatalf("__delay slower than the write timeout: %d after %v %s", resp.StatusCode, time.Since(start), raw)
 		}
 	})
 }

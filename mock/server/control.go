@@ -53,6 +53,9 @@ func (s *Server) control(c echo.Context, m *mounted, route *routers.Route, param
 		},
 	})
 	delay := pref.Delay()
+	if err := s.checkDelay(delay, "header", "Prefer delay"); err != nil {
+		return true, err
+	}
 	if hit {
 		c.Set(keyOverride, rule.ID)
 		if rule.DelayMs > 0 {
@@ -65,6 +68,7 @@ func (s *Server) control(c echo.Context, m *mounted, route *routers.Route, param
 		case <-t.C:
 		case <-req.Context().Done():
 			t.Stop()
+			c.Set(keyFault, faultClientGone)
 			return true, nil // the client left
 		}
 	}
@@ -415,6 +419,9 @@ func (s *Server) checkOverride(ctx context.Context, spec override.Spec) error {
 	}
 	if is := spec.Check(); len(is) > 0 {
 		return invalid(is[0].Message, is)
+	}
+	if err := s.checkDelay(spec.Delay(), "body", "delayMs"); err != nil {
+		return err
 	}
 	ref, ok := s.ops[spec.Operation]
 	if !ok {

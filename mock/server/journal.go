@@ -68,6 +68,8 @@ func (s *Server) journalRequests(next echo.HandlerFunc) echo.HandlerFunc {
 				e.Vendor = m.vendor.Name()
 			}
 			switch {
+			case r == nil && s.goneBeforeAnswer(c, c.Response().Status):
+				e.Status, e.Fault = 0, faultClientGone // no answer anyone reads
 			case r == http.ErrAbortHandler || e.Fault != "":
 				e.Status, e.Fault = 0, "drop"
 			case r != nil:

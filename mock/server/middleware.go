@@ -57,7 +57,7 @@ func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 		if c.Request().URL.Path == "/healthz" {
 			lvl = slog.LevelDebug
 		}
-		if status >= 500 {
+		if status >= 500 && !s.goneBeforeAnswer(c, status) {
 			lvl = slog.LevelError
 		}
 		if s.cfg.Log.Enabled(c.Request().Context(), lvl) {
@@ -157,6 +157,9 @@ func (s *Server) validateRequests(next echo.HandlerFunc) echo.HandlerFunc {
 			s.handleError(err, c)
 		}
 		c.Response().Writer = real
+		if s.goneBeforeAnswer(c, rec.status) {
+			return nil // nobody to answer, nothing to check
+		}
 		status := rec.status
 		if status == 0 {
 			status = http.StatusOK
@@ -244,7 +247,7 @@ func (r *recorder) Write(b []byte) (int, error) {
 
 // handleError renders any error in the owning vendor's format.
 func (s *Server) handleError(err error, c echo.Context) {
-	if c.Response().Committed {
+	if c.Response().Committed || s.clientGone(err, c) {
 		return
 	}
 	p := toProblem(err)

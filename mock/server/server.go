@@ -31,6 +31,7 @@ import (
 	"github.com/idpmock/idpmock/mock/journal"
 	"github.com/idpmock/idpmock/mock/override"
 	"github.com/idpmock/idpmock/mock/problem"
+	"github.com/idpmock/idpmock/mock/state"
 	"github.com/idpmock/idpmock/mock/validate"
 )
 
@@ -78,13 +79,25 @@ type Config struct {
 	// start when it exists (StateFile seeds it otherwise), saved atomically
 	// shortly after every change and at shutdown.
 	PersistFile string
+	// PersistLogMax is the size in bytes past which the change log is
+	// compacted onto the snapshot; 0 means the snapshot's size (at least
+	// DefaultPersistLogMax).
+	PersistLogMax int64
 	// PersistDelay is how long after a change the state is saved; changes
 	// in between are saved together.
 	PersistDelay time.Duration
 	// MaxSessions caps the sessions stored per tenant (PingOne environment,
 	// ZITADEL instance): 0 means DefaultMaxSessions, negative means no cap.
 	MaxSessions int
+	// MaxTotalSessions caps the sessions stored by all vendors in all
+	// tenants together, a bound on memory: 0 means DefaultMaxTotalSessions,
+	// negative means no cap.
+	MaxTotalSessions int
 }
+
+// DefaultMaxTotalSessions is the default process-wide session cap (about
+// 0.5 GB of memory at ~2 KB a session).
+const DefaultMaxTotalSessions = 250_000
 
 // DefaultMaxSessions is the default per-tenant session cap: far above what a
 // test suite stores, low enough that a runaway client cannot exhaust memory.
@@ -140,6 +153,9 @@ func (c *Config) Defaults() {
 	if c.MaxSessions == 0 {
 		c.MaxSessions = DefaultMaxSessions
 	}
+	if c.MaxTotalSessions == 0 {
+		c.MaxTotalSessions = DefaultMaxTotalSessions
+	}
 	if c.PersistDelay <= 0 {
 		c.PersistDelay = DefaultPersistDelay
 	}
@@ -168,6 +184,7 @@ type Server struct {
 	overrides *override.Set
 	reloadMu  sync.Mutex
 	persist   *persister // nil without PersistFile
+	changes   changeFeed // record changes, to persist when persisting
 }
 
 // opRef locates an operation by its operationId.
@@ -186,6 +203,9 @@ type VendorFactory func(Deps) (Vendor, error)
 
 // New builds a server for the given vendors and seeds their state.
 func New(ctx context.Context, cfg Config, factories ...VendorFactory) (*Server, error) {
+	if err := checkOverridesFlag(cfg.OverridesFile); err != nil {
+		return nil, err // only the default <fixtures>/overrides.json may be absent
+	}
 	cfg.Defaults()
 	s := &Server{cfg: cfg, clock: clock.New(), vendor: map[string]*mounted{}, ops: map[string]opRef{}, overrides: override.NewSet()}
 	if cfg.JournalSize >= 0 {
@@ -202,7 +222,8 @@ func New(ctx context.Context, cfg Config, factories ...VendorFactory) (*Server, 
 	e.HTTPErrorHandler = s.handleError
 	s.echo = e
 
-	deps := Deps{Clock: s.clock, Log: cfg.Log, MaxSessions: max(cfg.MaxSessions, 0), BodyLimit: cfg.BodyLimit}
+	deps := Deps{Clock: s.clock, Log: cfg.Log, MaxSessions: max(cfg.MaxSessions, 0), Changes: &s.changes,
+		Sessions: state.NewBudget(cfg.MaxTotalSessions, "sessions"), BodyLimit: cfg.BodyLimit}
 	// Building a vendor (parsing its spec, preparing its validator, loading
 	// its fixtures) is most of start-up and independent per vendor, so the
 	// vendors are built side by side while the admin API is mounted.

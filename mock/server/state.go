@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"github.com/idpmock/idpmock/mock/admin"
+	"github.com/idpmock/idpmock/mock/clock"
 	"github.com/idpmock/idpmock/mock/problem"
 )
 
@@ -61,12 +62,10 @@ func (s *Server) loadState(ctx context.Context, st admin.State) error {
 		}
 	}
 	if c := st.Clock; c != nil {
-		if c.Frozen {
-			s.clock.Freeze()
-		} else {
-			s.clock.Unfreeze()
+		frozen, now := c.Frozen, c.Now
+		if err := s.clock.Change(clock.Change{Freeze: &frozen, Set: &now}); err != nil {
+			return &problem.Problem{Kind: problem.Invalid, Message: "state document: /clock/now: " + err.Error(), Err: err}
 		}
-		s.clock.Set(c.Now)
 	}
 	for _, n := range s.names {
 		v := s.vendor[n].vendor

@@ -12,6 +12,7 @@ import (
 
 	"github.com/idpmock/idpmock/mock/clock"
 	"github.com/idpmock/idpmock/mock/problem"
+	"github.com/idpmock/idpmock/mock/state"
 )
 
 // Vendor is one identity provider's face of the mock: its spec, its
@@ -61,6 +62,16 @@ type Deps struct {
 	// environment, ZITADEL instance); 0 means no cap. Past it, creating a
 	// session fails with the vendor's resource-exhausted error.
 	MaxSessions int
+	// Sessions bounds the sessions of every vendor and tenant together
+	// (--max-total-sessions); a vendor counts its session store in it
+	// (state.WithBudget). Past it, a create fails with state.ErrFull (a
+	// *state.BudgetError), to answer with the vendor's resource-exhausted
+	// error; nil means no bound.
+	Sessions *state.Budget
+	// Changes hears each change to a vendor's stored records, so that a
+	// persisted state (--state-file) is saved as a change log instead of
+	// rewritten whole; see Incremental. Never nil.
+	Changes Changes
 	// BodyLimit is the largest request body the server takes, in bytes.
 	BodyLimit int64
 }

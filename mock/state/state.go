@@ -6,6 +6,7 @@ package state
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sort"
 	"sync"
 )
@@ -67,6 +68,8 @@ type Memory[T Record[T]] struct {
 	ixMax   map[string]int // index → cap per index key
 	m       map[string]T
 	idx     map[string]map[string]map[string]struct{} // index → index key → record keys
+	obs     []Observer[T]
+	budget  *Budget // nil: no process-wide bound
 }
 
 // Option configures a Memory.
@@ -160,9 +163,13 @@ func (m *Memory[T]) Create(ctx context.Context, v T) error {
 	if m.indexFull(v) {
 		return ErrFull
 	}
+	if err := m.budget.reserve(1); err != nil {
+		return err
+	}
 	v = v.Clone()
 	m.m[k] = v
 	m.addIndex(v)
+	m.changed(k, v, false)
 	return nil
 }
 
@@ -190,6 +197,7 @@ func (m *Memory[T]) Update(ctx context.Context, key string, fn func(T) (T, error
 	nv = nv.Clone()
 	m.m[key] = nv
 	m.addIndex(nv)
+	m.changed(key, nv, false)
 	return nv.Clone(), nil
 }
 
@@ -207,6 +215,8 @@ func (m *Memory[T]) Delete(ctx context.Context, key string) (T, error) {
 	}
 	m.dropIndex(old)
 	delete(m.m, key)
+	m.budget.release(1)
+	m.changed(key, old, true)
 	return old, nil
 }
 
@@ -276,7 +286,9 @@ func (m *Memory[T]) Len() int {
 func (m *Memory[T]) Clear() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.budget.release(len(m.m))
 	m.reset()
+	m.replaced()
 }
 
 // Snapshot returns copies of all records, ordered by key.
@@ -298,11 +310,21 @@ func (m *Memory[T]) Restore(vs []T) error {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.max > 0 && len(vs) > m.max {
+		return fmt.Errorf("%w: %d records, at most %d", ErrFull, len(vs), m.max)
+	}
+	if err := m.overIndexCaps(vs); err != nil {
+		return err
+	}
+	if err := m.budget.reserve(len(vs) - len(m.m)); err != nil {
+		return err
+	}
 	m.reset()
 	for _, v := range vs {
 		v = v.Clone()
 		m.m[m.key(v)] = v
 		m.addIndex(v)
 	}
+	m.replaced()
 	return nil
 }

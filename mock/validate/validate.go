@@ -166,6 +166,9 @@ func checkUTF8(req *http.Request) *problem.Problem {
 	_ = req.Body.Close()
 	req.Body = io.NopCloser(bytes.NewReader(b))
 	req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
+	if mbe := (*http.MaxBytesError)(nil); errors.As(err, &mbe) {
+		return &problem.Problem{Kind: problem.TooLarge, Message: fmt.Sprintf("request body is larger than %d bytes", mbe.Limit), Err: err}
+	}
 	if err != nil {
 		return &problem.Problem{Kind: problem.Invalid, Message: "request body could not be read", Err: err,
 			Issues: []problem.Issue{{In: "body", Rule: "json", Message: "request body could not be read"}}}

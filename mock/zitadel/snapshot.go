@@ -216,7 +216,13 @@ func (v *Vendor) RestoreState(ctx context.Context, raw json.RawMessage) error {
 		return fmt.Errorf("zitadel state: /consumedIntents: %v not in intents.json", slices.Sorted(maps.Keys(consumed)))
 	}
 
-	_ = s.sessions.Restore(sessions) // ids checked unique by fromStored
+	if s.max > 0 && len(sessions) > s.max {
+		return fmt.Errorf("zitadel state: /sessions: %d sessions, idpmock stores at most %d per instance (--max-sessions)", len(sessions), s.max)
+	}
+	// ids are checked unique by fromStored; the process-wide cap may refuse.
+	if err := s.sessions.Restore(sessions); err != nil {
+		return fmt.Errorf("zitadel state: /sessions: %w (--max-total-sessions)", err)
+	}
 	_ = s.users.Restore(users)
 	_ = s.intents.Restore(intents)
 	s.lastEvent = last

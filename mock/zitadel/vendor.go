@@ -53,7 +53,10 @@ func New(d server.Deps) (server.Vendor, error) {
 	}
 	svc := newService(d.Clock, log)
 	svc.max = d.MaxSessions
-	return &Vendor{svc: svc, spec: spec, log: log, bodyLimit: d.BodyLimit}, nil
+	svc.sessions.SetBudget(d.Sessions)
+	v := &Vendor{svc: svc, spec: spec, log: log, bodyLimit: d.BodyLimit}
+	v.observeChanges(d.Changes)
+	return v, nil
 }
 
 func (v *Vendor) Name() string { return "zitadel" }

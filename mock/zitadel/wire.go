@@ -72,7 +72,13 @@ func parseDuration(s string) (time.Duration, error) {
 		nanos = n
 	}
 	if sec > math.MaxInt64/int64(time.Second)-1 {
-		return 0, bad // beyond what time.Duration holds (~292 years)
+		// Beyond what time.Duration holds (~292 years) but a valid
+		// Duration: ZITADEL reads it with durationpb's AsDuration, which
+		// saturates, and so does the mock.
+		if neg {
+			return math.MinInt64, nil
+		}
+		return math.MaxInt64, nil
 	}
 	d := time.Duration(sec)*time.Second + time.Duration(nanos)
 	if neg {

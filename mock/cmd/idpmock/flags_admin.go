@@ -27,7 +27,8 @@ func controlFlags(fs *flag.FlagSet) func(cfg *server.Config, fixturesDir string)
 	watch := fs.Bool("watch", false, "with --fixtures: reload fixtures and overrides.json on change, keeping state")
 	overrides := fs.String("overrides", "", "overrides file loaded at start and on reload (default: <fixtures>/overrides.json)")
 	state := fs.String("state", "", "state document (saved from GET /__mock/state) loaded at start, never written (a seed)")
-	stateFile := fs.String("state-file", "", "keep state across restarts in this file: loaded at start if it exists (else --state seeds it), saved atomically within ~100ms of each change and at shutdown")
+	stateFile := fs.String("state-file", "", "keep state across restarts in this file: loaded at start if it exists (else --state seeds it), each change appended to FILE.log and fsynced within ~100ms, the log compacted onto FILE in the background")
+	stateLogMax := fs.Int64("state-log-max", 0, "with --state-file: compact FILE.log onto FILE once it exceeds this many bytes (0: the snapshot's size, at least 8 MiB)")
 	return func(cfg *server.Config, fixturesDir string) error {
 		cfg.Admin = server.AdminConfig{Disabled: !*adminOn, Token: *token}
 		cfg.AllowOffSpec = *offSpec
@@ -49,6 +50,7 @@ func controlFlags(fs *flag.FlagSet) func(cfg *server.Config, fixturesDir string)
 		cfg.OverridesFile = *overrides
 		cfg.StateFile = *state
 		cfg.PersistFile = *stateFile
+		cfg.PersistLogMax = *stateLogMax
 		if cfg.Watch && fixturesDir == "" {
 			return errors.New("--watch needs --fixtures DIR")
 		}

@@ -27,6 +27,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.DurationVar(&cfg.WriteTimeout, "write-timeout", 60*time.Second, "longest time from the end of the request headers to the end of the answer (keep it above override delays)")
 	fs.DurationVar(&cfg.IdleTimeout, "idle-timeout", 120*time.Second, "how long an idle keep-alive connection stays open")
 	fs.IntVar(&cfg.MaxSessions, "max-sessions", server.DefaultMaxSessions, "sessions stored per PingOne environment and per ZITADEL instance before creates fail (-1: no cap)")
+	fs.IntVar(&cfg.MaxTotalSessions, "max-total-sessions", server.DefaultMaxTotalSessions, "sessions stored by all vendors in all environments and instances together before creates fail, a bound on memory (-1: no cap)")
 	applyControl := controlFlags(fs)
 	var vendors mock.Config
 	vendors.RegisterFlags(fs)
