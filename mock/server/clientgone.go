@@ -26,7 +26,7 @@ func (s *Server) clientGone(err error, c echo.Context) bool {
 	if !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) && toProblem(err).Kind != problem.Internal {
 		return false
 	}
-	c.Set(keyFault, faultClientGone)
+	ExchangeOf(c).Fault = faultClientGone
 	s.cfg.Log.Debug("client gone before the answer", "path", c.Request().URL.Path, "err", err)
 	return true
 }
@@ -36,12 +36,12 @@ func (s *Server) clientGone(err error, c echo.Context) bool {
 // while its context is done, which a vendor that writes its own errors
 // makes of the canceled context. It marks the request for the journal.
 func (s *Server) goneBeforeAnswer(c echo.Context, status int) bool {
-	if f, _ := c.Get(keyFault).(string); f == faultClientGone {
+	if ExchangeOf(c).Fault == faultClientGone {
 		return true
 	}
 	if c.Request().Context().Err() == nil || (status != 0 && status < 500) {
 		return false
 	}
-	c.Set(keyFault, faultClientGone)
+	ExchangeOf(c).Fault = faultClientGone
 	return true
 }

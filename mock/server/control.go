@@ -21,26 +21,18 @@ import (
 	"github.com/idpmock/idpmock/mock/validate"
 )
 
-// Context keys for what shaped an answer; the journal reads them.
-const (
-	keyOverride = "idpmock.override"
-	keyPrefer   = "idpmock.prefer"
-	keyFault    = "idpmock.fault"
-	// keyJournalNow holds a func that journals the request at once.
-	keyJournalNow = "idpmock.journal-now"
-)
-
 // control applies, to a valid request, the newest matching override and
 // the Prefer header. It reports whether it answered the request itself.
 func (s *Server) control(c echo.Context, m *mounted, route *routers.Route, params map[string]string) (bool, error) {
 	req := c.Request()
+	ex := ExchangeOf(c)
 	pref, err := override.ParsePrefer(req.Header, req.URL.Query())
 	if err != nil {
 		return true, &problem.Problem{Kind: problem.Invalid, Message: err.Error(),
 			Issues: []problem.Issue{{In: "header", Field: "Prefer", Rule: "format", Message: err.Error()}}}
 	}
 	if !pref.Empty() {
-		c.Set(keyPrefer, pref.Raw)
+		ex.Prefer = pref.Raw
 	}
 	rule, hit := s.overrides.Take(override.Request{
 		Operation:  route.Operation.OperationID,
@@ -57,7 +49,7 @@ func (s *Server) control(c echo.Context, m *mounted, route *routers.Route, param
 		return true, err
 	}
 	if hit {
-		c.Set(keyOverride, rule.ID)
+		ex.Override = rule.ID
 		if rule.DelayMs > 0 {
 			delay = rule.Delay()
 		}
@@ -68,7 +60,7 @@ func (s *Server) control(c echo.Context, m *mounted, route *routers.Route, param
 		case <-t.C:
 		case <-req.Context().Done():
 			t.Stop()
-			c.Set(keyFault, faultClientGone)
+			ex.Fault = faultClientGone
 			return true, nil // the client left
 		}
 	}
@@ -89,10 +81,11 @@ func (s *Server) control(c echo.Context, m *mounted, route *routers.Route, param
 
 // drop closes the connection without answering.
 func drop(c echo.Context) error {
-	c.Set(keyFault, override.FaultDrop)
+	ex := ExchangeOf(c)
+	ex.Fault = override.FaultDrop
 	// Journal first: a client that sees the drop may read the journal next.
-	if now, ok := c.Get(keyJournalNow).(func()); ok {
-		now()
+	if ex.journalNow != nil {
+		ex.journalNow()
 	}
 	if hj, ok := c.Response().Writer.(http.Hijacker); ok {
 		if conn, _, err := hj.Hijack(); err == nil {
@@ -453,8 +446,9 @@ func (s *Server) checkOverride(ctx context.Context, spec override.Spec) error {
 	path := ref.m.vendor.BasePath() + route.Path
 	req := httptest.NewRequestWithContext(ctx, route.Method, "http://idpmock"+strings.NewReplacer("{", "", "}", "").Replace(path), nil)
 	rec := httptest.NewRecorder()
-	c := s.echo.NewContext(req, rec)
-	c.Set(KeyOperation, op.OperationID)
+	xc := &exchangeContext{Context: s.echo.NewContext(req, rec)}
+	xc.ex.Route, xc.ex.Operation = route, op.OperationID
+	var c echo.Context = xc
 	if err := s.writeCanned(c, ref.m, route, canned{status: spec.Status, header: spec.Headers, body: spec.Body, reason: "answer forced by an idpmock override"}); err != nil {
 		return err
 	}

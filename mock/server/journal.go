@@ -12,7 +12,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/idpmock/idpmock/mock/journal"
-	"github.com/idpmock/idpmock/mock/problem"
 )
 
 // maxJournalBody caps the body kept per journal entry.
@@ -59,11 +58,9 @@ func (s *Server) journalRequests(next echo.HandlerFunc) echo.HandlerFunc {
 			}
 			recorded = true
 			e.Duration = time.Since(start)
-			e.Operation, _ = c.Get(KeyOperation).(string)
-			e.Problem, _ = c.Get(KeyProblem).(*problem.Problem)
-			e.Override, _ = c.Get(keyOverride).(string)
-			e.Prefer, _ = c.Get(keyPrefer).(string)
-			e.Fault, _ = c.Get(keyFault).(string)
+			ex := ExchangeOf(c)
+			e.Operation, e.Problem = ex.Operation, ex.Problem
+			e.Override, e.Prefer, e.Fault = ex.Override, ex.Prefer, ex.Fault
 			if m := s.owner(req.URL.Path); m != nil {
 				e.Vendor = m.vendor.Name()
 			}
@@ -92,7 +89,7 @@ func (s *Server) journalRequests(next echo.HandlerFunc) echo.HandlerFunc {
 			}
 			s.journal.Add(e)
 		}
-		c.Set(keyJournalNow, func() { record(http.ErrAbortHandler) })
+		ExchangeOf(c).journalNow = func() { record(http.ErrAbortHandler) }
 		defer func() {
 			r := recover()
 			record(r)

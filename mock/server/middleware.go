@@ -18,14 +18,6 @@ import (
 	"github.com/idpmock/idpmock/mock/problem"
 )
 
-// Context keys the server sets on every vendor request.
-const (
-	// KeyOperation holds the matched operationId.
-	KeyOperation = "idpmock.operation"
-	// KeyProblem holds the validation problem, if the request failed validation.
-	KeyProblem = "idpmock.problem"
-)
-
 // recoverPanics turns a handler panic into the vendor's 500, so one bad
 // request never takes the server down or drops the connection.
 func (s *Server) recoverPanics(next echo.HandlerFunc) echo.HandlerFunc {
@@ -61,10 +53,10 @@ func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 			lvl = slog.LevelError
 		}
 		if s.cfg.Log.Enabled(c.Request().Context(), lvl) {
-			op, _ := c.Get(KeyOperation).(string)
-			attrs := []any{"method", c.Request().Method, "path", c.Request().URL.Path, "operation", op,
+			ex := ExchangeOf(c)
+			attrs := []any{"method", c.Request().Method, "path", c.Request().URL.Path, "operation", ex.Operation,
 				"status", status, "duration", time.Since(start)}
-			if p, ok := c.Get(KeyProblem).(*problem.Problem); ok && p != nil {
+			if p := ex.Problem; p != nil {
 				attrs = append(attrs, "invalid", strings.Join(problemFields(p), ", "))
 			}
 			if id := c.Response().Header().Get("X-Idpmock-Override"); id != "" {
@@ -98,10 +90,11 @@ func (s *Server) validateRequests(next echo.HandlerFunc) echo.HandlerFunc {
 				return &problem.Problem{Kind: problem.NotFound, Message: "no operation at this path"}
 			}
 		}
-		c.Set(KeyOperation, route.Operation.OperationID)
+		ex := ExchangeOf(c)
+		ex.Route, ex.Operation = route, route.Operation.OperationID
 		if req.ContentLength > s.cfg.BodyLimit {
 			p := problem.New(problem.TooLarge, "request body is larger than %d bytes", s.cfg.BodyLimit)
-			c.Set(KeyProblem, p)
+			ex.Problem = p
 			return p
 		}
 		if req.Body != nil && req.Body != http.NoBody {
@@ -130,7 +123,7 @@ func (s *Server) validateRequests(next echo.HandlerFunc) echo.HandlerFunc {
 			if errors.As(p.Err, &mbe) {
 				p = problem.New(problem.TooLarge, "request body is larger than %d bytes", s.cfg.BodyLimit)
 			}
-			c.Set(KeyProblem, p)
+			ex.Problem = p
 		} else if done, err := s.control(c, m, route, params); done {
 			// An override or the Prefer header answered; the vendor never
 			// sees the request, and overrides were checked when created.

@@ -269,6 +269,7 @@ func New(ctx context.Context, cfg Config, factories ...VendorFactory) (*Server, 
 	sort.Slice(s.owners, func(i, j int) bool { return len(s.owners[i].prefix) > len(s.owners[j].prefix) })
 	sort.Strings(s.names)
 
+	e.Use(s.beginExchange)
 	e.Use(s.recoverPanics)
 	e.Use(s.noteChanges)
 	e.Use(s.logRequests)

@@ -71,7 +71,8 @@ func (v *Vendor) fromProblem(c echo.Context, p *problem.Problem) *zerr {
 // invalid words the first issue of a validation problem (ZITADEL's
 // validator stops at the first violation too).
 func (v *Vendor) invalid(c echo.Context, p *problem.Problem) *zerr {
-	op, _ := c.Get(server.KeyOperation).(string)
+	ex := server.ExchangeOf(c)
+	op := ex.Operation
 	msg := requestMessage(op)
 	var is problem.Issue
 	if len(p.Issues) > 0 {
@@ -79,19 +80,20 @@ func (v *Vendor) invalid(c echo.Context, p *problem.Problem) *zerr {
 	} else {
 		return plainErr(codeInvalidArgument, "%s", p.Message)
 	}
-	operation := v.operation(op)
+	var operation *openapi3.Operation
+	if ex.Route != nil {
+		operation = ex.Route.Operation
+	}
 	switch is.In {
 	case "path", "query":
 		name := is.Field
 		var s *openapi3.Schema
-		if operation != nil {
-			if prm := operation.Parameters.GetByInAndName(is.In, name); prm != nil && prm.Schema != nil {
+		if r := ex.Route; r != nil {
+			// The operation's own parameters, else its path item's.
+			if prm := r.Operation.Parameters.GetByInAndName(is.In, name); prm != nil && prm.Schema != nil {
 				s = prm.Schema.Value
-			}
-			if s == nil {
-				if prm := v.pathParam(op, name); prm != nil {
-					s = prm
-				}
+			} else if prm := r.PathItem.Parameters.GetByInAndName("path", name); prm != nil && prm.Schema != nil {
+				s = prm.Schema.Value
 			}
 		}
 		return plainErr(codeInvalidArgument, "invalid %s.%s: %s", msg, goName(name), lengthReason(s))
@@ -143,34 +145,6 @@ func requestMessage(op string) string {
 		}
 	}
 	return op + "Request"
-}
-
-func (v *Vendor) operation(id string) *openapi3.Operation {
-	if v.spec == nil || v.spec.Paths == nil {
-		return nil
-	}
-	for _, item := range v.spec.Paths.Map() {
-		for _, o := range item.Operations() {
-			if o.OperationID == id || strings.ReplaceAll(o.OperationID, "_", "") == id {
-				return o
-			}
-		}
-	}
-	return nil
-}
-
-func (v *Vendor) pathParam(op, name string) *openapi3.Schema {
-	for _, item := range v.spec.Paths.Map() {
-		for _, o := range item.Operations() {
-			if o.OperationID != op && strings.ReplaceAll(o.OperationID, "_", "") != op {
-				continue
-			}
-			if prm := item.Parameters.GetByInAndName("path", name); prm != nil && prm.Schema != nil {
-				return prm.Schema.Value
-			}
-		}
-	}
-	return nil
 }
 
 // goName is PGV's field name: the proto field in UpperCamelCase, which for

@@ -84,7 +84,7 @@ func (v *Vendor) Register(e *echo.Echo) {
 func (v *Vendor) withBearer(f gen.StrictHandlerFunc, op string) gen.StrictHandlerFunc {
 	return func(c echo.Context, req any) (any, error) {
 		if name, line, col, dup := duplicateKey(validate.Body(c.Request())); dup {
-			return nil, v.writeErr(c, duplicateErr(connect(c), requestMessage(op), name, line, col))
+			return nil, v.writeErr(c, duplicateErr(connect(c), requestMessage(server.ExchangeOf(c).Operation), name, line, col))
 		}
 		scheme, tok, _ := strings.Cut(c.Request().Header.Get(echo.HeaderAuthorization), " ")
 		if strings.EqualFold(scheme, "bearer") {
