@@ -1,10 +1,13 @@
 package server
 
 import (
+	"net/http"
+
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/labstack/echo/v4"
 
 	"github.com/idpmock/idpmock/mock/problem"
+	"github.com/idpmock/idpmock/mock/validate"
 )
 
 // Exchange is what the pipeline learns about one request as it goes:
@@ -28,6 +31,12 @@ type Exchange struct {
 	// Fault is how the exchange ended without an answer: "drop" or
 	// faultClientGone.
 	Fault string
+	// Body is the request body, read once by readBody (up to the body
+	// limit) for every vendor request; BodyErr is that read's error, a
+	// body over the limit. Bodies of other requests are not read here.
+	Body     []byte
+	BodyErr  error
+	bodyRead bool
 	// journalNow records the request in the journal at once (before a
 	// deliberate drop closes the connection); nil without a journal.
 	journalNow func()
@@ -60,5 +69,22 @@ func (s *Server) beginExchange(next echo.HandlerFunc) echo.HandlerFunc {
 			s.handleError(err, xc)
 		}
 		return nil
+	}
+}
+
+// readBody reads a vendor request's body once, before the journal and
+// validation, which then share the bytes (validate.Buffered) instead of
+// each reading and re-wrapping the stream. A body whose declared length is
+// over the limit is left unread: validation refuses it with a 413 at once.
+func (s *Server) readBody(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		req := c.Request()
+		if req.Body == nil || req.Body == http.NoBody || req.ContentLength > s.cfg.BodyLimit || s.owner(req.URL.Path) == nil {
+			return next(c)
+		}
+		buf := validate.ReadBody(c.Response(), req, s.cfg.BodyLimit)
+		ex := ExchangeOf(c)
+		ex.Body, ex.BodyErr, ex.bodyRead = buf.Bytes, buf.Err, true
+		return next(c)
 	}
 }

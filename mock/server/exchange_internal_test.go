@@ -1,8 +1,10 @@
 package server
 
 import (
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/labstack/echo/v4"
@@ -60,5 +62,53 @@ func TestBeginExchange(t *testing.T) {
 	ExchangeOf(c).Fault = "drop"
 	if f := ExchangeOf(c).Fault; f != "" {
 		t.Errorf("exchange outside the pipeline kept %q", f)
+	}
+}
+
+// TestReadBody: a vendor request's body is read once into the exchange and
+// stays readable with the same bytes; a body over the limit keeps the
+// read's error for the 413; bodies whose declared length is over the limit,
+// and bodies of paths no vendor owns, are left for later steps.
+func TestReadBody(t *testing.T) {
+	const limit = 8
+	tests := []struct {
+		name     string
+		path     string
+		body     string
+		length   int64 // -1: unknown (chunked)
+		wantRead bool
+		wantErr  bool
+	}{
+		{"vendor body", "/v/x", `{"a":1}`, 7, true, false},
+		{"unknown length", "/v/x", `{"a":1}`, -1, true, false},
+		{"over the limit while read", "/v/x", `{"a":12345}`, -1, true, true},
+		{"declared over the limit", "/v/x", `{"a":12345}`, 11, false, false},
+		{"path no vendor owns", "/other", `{"a":1}`, 7, false, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := &Server{cfg: Config{BodyLimit: limit}, owners: []ownerPrefix{{prefix: "/v/", m: &mounted{}}}}
+			req := httptest.NewRequest(http.MethodPost, tt.path, strings.NewReader(tt.body))
+			req.ContentLength = tt.length
+			c := &exchangeContext{Context: echo.New().NewContext(req, httptest.NewRecorder())}
+			var after []byte
+			h := s.readBody(func(c echo.Context) error {
+				after, _ = io.ReadAll(c.Request().Body)
+				return nil
+			})
+			if err := h(c); err != nil {
+				t.Fatal(err)
+			}
+			ex := ExchangeOf(c)
+			if ex.bodyRead != tt.wantRead || (ex.BodyErr != nil) != tt.wantErr {
+				t.Fatalf("read %v err %v, want read %v err %v", ex.bodyRead, ex.BodyErr, tt.wantRead, tt.wantErr)
+			}
+			if tt.wantRead && !tt.wantErr && string(ex.Body) != tt.body {
+				t.Errorf("exchange body %q, want %q", ex.Body, tt.body)
+			}
+			if !tt.wantErr && string(after) != tt.body {
+				t.Errorf("next step read %q, want %q", after, tt.body)
+			}
+		})
 	}
 }

@@ -31,7 +31,10 @@ func (s *Server) journalRequests(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		start := time.Now()
 		var raw []byte
-		if req.Body != nil && req.Body != http.NoBody {
+		ex := ExchangeOf(c)
+		if ex.bodyRead {
+			raw = ex.Body
+		} else if req.Body != nil && req.Body != http.NoBody {
 			raw, _ = io.ReadAll(io.LimitReader(req.Body, maxJournalBody+1))
 			req.Body = readCloser{io.MultiReader(bytes.NewReader(raw), req.Body), req.Body}
 		}
@@ -40,7 +43,9 @@ func (s *Server) journalRequests(next echo.HandlerFunc) echo.HandlerFunc {
 			Query: s.redact.Query(req.URL.RawQuery), Header: s.redact.Header(req.Header),
 			Protocol: journal.ProtocolOf(req.Context()), Procedure: journal.ProcedureOf(req.Context()),
 		}
-		if len(raw) > maxJournalBody {
+		if ex.BodyErr != nil {
+			e.Body = fmt.Sprintf("[body over %d bytes, not kept]", s.cfg.BodyLimit)
+		} else if len(raw) > maxJournalBody {
 			e.Body = fmt.Sprintf("[body over %d bytes, not kept]", maxJournalBody)
 		} else {
 			e.SetBody(req.Header.Get("Content-Type"), raw, s.redact)
@@ -58,7 +63,6 @@ func (s *Server) journalRequests(next echo.HandlerFunc) echo.HandlerFunc {
 			}
 			recorded = true
 			e.Duration = time.Since(start)
-			ex := ExchangeOf(c)
 			e.Operation, e.Problem = ex.Operation, ex.Problem
 			e.Override, e.Prefer, e.Fault = ex.Override, ex.Prefer, ex.Fault
 			if m := s.owner(req.URL.Path); m != nil {

@@ -97,7 +97,7 @@ func (s *Server) validateRequests(next echo.HandlerFunc) echo.HandlerFunc {
 			ex.Problem = p
 			return p
 		}
-		if req.Body != nil && req.Body != http.NoBody {
+		if !ex.bodyRead && req.Body != nil && req.Body != http.NoBody {
 			req.Body = http.MaxBytesReader(c.Response(), req.Body, s.cfg.BodyLimit)
 		}
 		if n, ok := m.vendor.(RequestNormalizer); ok {

@@ -291,6 +291,7 @@ func New(ctx context.Context, cfg Config, factories ...VendorFactory) (*Server, 
 	if len(cfg.Admin.CORSOrigins) > 0 && !cfg.Admin.Disabled {
 		e.Use(adminCORS(cfg.Admin.CORSOrigins))
 	}
+	e.Use(s.readBody)
 	e.Use(s.journalRequests)
 	e.Use(s.validateRequests)
 

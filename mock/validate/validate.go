@@ -162,10 +162,16 @@ func checkUTF8(req *http.Request) *problem.Problem {
 	if mt != "application/json" && !strings.HasSuffix(mt, "+json") {
 		return nil
 	}
-	b, err := io.ReadAll(req.Body)
-	_ = req.Body.Close()
-	req.Body = io.NopCloser(bytes.NewReader(b))
-	req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
+	var b []byte
+	var err error
+	if buf, ok := req.Body.(*Buffered); ok && buf.off == 0 {
+		b, err = buf.Bytes, buf.Err // read once by the server: no copy
+	} else {
+		b, err = io.ReadAll(req.Body)
+		_ = req.Body.Close()
+	}
+	req.Body = &Buffered{Bytes: b}
+	req.GetBody = func() (io.ReadCloser, error) { return &Buffered{Bytes: b}, nil }
 	if mbe := (*http.MaxBytesError)(nil); errors.As(err, &mbe) {
 		return &problem.Problem{Kind: problem.TooLarge, Message: fmt.Sprintf("request body is larger than %d bytes", mbe.Limit), Err: err}
 	}
@@ -381,8 +387,13 @@ func addSchemaIssues(p *problem.Problem, in, param string, err error) bool {
 	return true
 }
 
-// Body returns the request body bytes kin-openapi left re-readable.
+// Body returns the request body's bytes without consuming it: those of a
+// Buffered body not yet read, else those GetBody (set by ReadBody,
+// validation or kin-openapi) re-opens; nil when neither is there.
 func Body(req *http.Request) []byte {
+	if buf, ok := req.Body.(*Buffered); ok && buf.off == 0 && buf.Err == nil {
+		return buf.Bytes
+	}
 	if req.GetBody == nil {
 		return nil
 	}
