@@ -59,32 +59,16 @@ func ExchangeOf(c echo.Context) *Exchange {
 	return &Exchange{}
 }
 
-// beginExchange is the pipeline's outermost step: it gives the request its
-// exchange, and renders whatever error the steps below return, so that no
-// error reaches Echo's handler with a context that has lost the exchange.
-func (s *Server) beginExchange(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		xc := &exchangeContext{Context: c}
-		if err := next(xc); err != nil {
-			s.handleError(err, xc)
-		}
-		return nil
-	}
-}
-
 // readBody reads a vendor request's body once, before the journal and
 // validation, which then share the bytes (validate.Buffered) instead of
 // each reading and re-wrapping the stream. A body whose declared length is
 // over the limit is left unread: validation refuses it with a 413 at once.
-func (s *Server) readBody(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		req := c.Request()
-		if req.Body == nil || req.Body == http.NoBody || req.ContentLength > s.cfg.BodyLimit || s.owner(req.URL.Path) == nil {
-			return next(c)
-		}
-		buf := validate.ReadBody(c.Response(), req, s.cfg.BodyLimit)
-		ex := ExchangeOf(c)
-		ex.Body, ex.BodyErr, ex.bodyRead = buf.Bytes, buf.Err, true
-		return next(c)
+func (s *Server) readBody(c echo.Context) {
+	req := c.Request()
+	if req.Body == nil || req.Body == http.NoBody || req.ContentLength > s.cfg.BodyLimit || s.owner(req.URL.Path) == nil {
+		return
 	}
+	buf := validate.ReadBody(c.Response(), req, s.cfg.BodyLimit)
+	ex := ExchangeOf(c)
+	ex.Body, ex.BodyErr, ex.bodyRead = buf.Bytes, buf.Err, true
 }

@@ -23,11 +23,11 @@ var responseRedactor = journal.DefaultRedactor.ForResponses()
 
 // journalRequests records every vendor request and its answer (admin,
 // health and home page calls are not journaled). Secrets are redacted before storing.
-func (s *Server) journalRequests(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
+func (s *Server) journalRequest(c echo.Context, next echo.HandlerFunc) error {
+	{
 		req := c.Request()
 		if s.journal == nil || isAdminPath(req.URL.Path) || req.URL.Path == "/healthz" || req.URL.Path == "/" {
-			return next(c)
+			return s.validateRequest(c, next)
 		}
 		start := time.Now()
 		var raw []byte
@@ -101,7 +101,7 @@ func (s *Server) journalRequests(next echo.HandlerFunc) echo.HandlerFunc {
 				panic(r)
 			}
 		}()
-		if err := next(c); err != nil {
+		if err := s.validateRequest(c, next); err != nil {
 			s.handleError(err, c)
 		}
 		return nil

@@ -18,30 +18,28 @@ import (
 	"github.com/idpmock/idpmock/mock/problem"
 )
 
-// recoverPanics turns a handler panic into the vendor's 500, so one bad
-// request never takes the server down or drops the connection.
-func (s *Server) recoverPanics(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) (err error) {
-		defer func() {
-			if r := recover(); r != nil {
-				if r == http.ErrAbortHandler {
-					panic(r) // deliberate connection drop
-				}
-				s.cfg.Log.Error("handler panic", "panic", fmt.Sprint(r), "path", c.Request().URL.Path, "stack", string(debug.Stack()))
-				err = &problem.Problem{Kind: problem.Internal, Message: "internal error", Err: fmt.Errorf("panic: %v", r)}
+// recoverPanics runs the inner steps and turns a panic into the vendor's
+// 500, so one bad request never takes the server down or drops the
+// connection.
+func (s *Server) recoverPanics(c echo.Context, next echo.HandlerFunc) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			if r == http.ErrAbortHandler {
+				panic(r) // deliberate connection drop
 			}
-		}()
-		return next(c)
+			s.cfg.Log.Error("handler panic", "panic", fmt.Sprint(r), "path", c.Request().URL.Path, "stack", string(debug.Stack()))
+			err = &problem.Problem{Kind: problem.Internal, Message: "internal error", Err: fmt.Errorf("panic: %v", r)}
+		}
+	}()
+	if err := next(c); err != nil {
+		s.handleError(err, c)
 	}
+	return nil
 }
 
-func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		start := time.Now()
-		err := next(c)
-		if err != nil {
-			s.handleError(err, c)
-		}
+// logRequest writes the request's log line once it is answered.
+func (s *Server) logRequest(c echo.Context, start time.Time) {
+	{
 		status := c.Response().Status
 		// One line per request at the default level: what a person
 		// watching the mock wants to see. Health checks only at debug.
@@ -64,15 +62,14 @@ func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 			}
 			s.cfg.Log.Log(c.Request().Context(), lvl, "request", attrs...)
 		}
-		return nil
 	}
 }
 
 // validateRequests checks each vendor request against the vendor's spec
 // before the generated handler sees it, and in strict mode checks the
 // response on its way out.
-func (s *Server) validateRequests(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
+func (s *Server) validateRequest(c echo.Context, next echo.HandlerFunc) error {
+	{
 		req := c.Request()
 		m := s.owner(req.URL.Path)
 		if m == nil {

@@ -65,17 +65,13 @@ func (p *persister) oldLogFile() string { return p.file + ".log.old" }
 // noteChanges schedules a save after every request that may have changed
 // state: any method but GET, HEAD and OPTIONS, whatever its answer (a
 // refused login still counts a failed password attempt).
-func (s *Server) noteChanges(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		err := next(c)
-		if s.persist != nil {
-			switch c.Request().Method {
-			case http.MethodGet, http.MethodHead, http.MethodOptions:
-			default:
-				s.persist.changed()
-			}
+func (s *Server) noteChanges(c echo.Context) {
+	if s.persist != nil {
+		switch c.Request().Method {
+		case http.MethodGet, http.MethodHead, http.MethodOptions:
+		default:
+			s.persist.changed()
 		}
-		return err
 	}
 }
 

@@ -269,10 +269,8 @@ func New(ctx context.Context, cfg Config, factories ...VendorFactory) (*Server, 
 	sort.Slice(s.owners, func(i, j int) bool { return len(s.owners[i].prefix) > len(s.owners[j].prefix) })
 	sort.Strings(s.names)
 
-	e.Use(s.beginExchange)
-	e.Use(s.recoverPanics)
-	e.Use(s.noteChanges)
-	e.Use(s.logRequests)
+	// The pipeline (pipeline.go): its outer steps, the CORS layers, its inner steps.
+	e.Use(s.outerSteps)
 	if cfg.CORS {
 		e.Use(middleware.CORSWithConfig(middleware.CORSConfig{
 			// The admin API gets no CORS headers: browsers then refuse
@@ -291,9 +289,7 @@ func New(ctx context.Context, cfg Config, factories ...VendorFactory) (*Server, 
 	if len(cfg.Admin.CORSOrigins) > 0 && !cfg.Admin.Disabled {
 		e.Use(adminCORS(cfg.Admin.CORSOrigins))
 	}
-	e.Use(s.readBody)
-	e.Use(s.journalRequests)
-	e.Use(s.validateRequests)
+	e.Use(s.innerSteps)
 
 	e.GET("/healthz", func(c echo.Context) error {
 		if !s.ready.Load() {
