@@ -12,6 +12,15 @@ import (
 // where Go's decoder would silently keep the last value. It returns the
 // name and protojson's 1-based line and column of the repeated name.
 func duplicateKey(body []byte) (name string, line, col int, found bool) {
+	if noDuplicateKey(body) {
+		return "", 0, 0, false // the common case, without json.Decoder's allocations
+	}
+	return exactDuplicateKey(body)
+}
+
+// exactDuplicateKey is duplicateKey by json.Decoder's tokens: names
+// compared decoded, positions exact.
+func exactDuplicateKey(body []byte) (name string, line, col int, found bool) {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	type frame struct {
 		object bool
@@ -88,4 +97,68 @@ func position(b []byte, offset int) (int, int) {
 // duplicateErr is protojson's error for a repeated member.
 func duplicateErr(connect bool, message, name string, line, col int) *zerr {
 	return plainErr(codeInvalidArgument, "%s", protoPrefix(connect, message)+fmt.Sprintf("(line %d:%d): duplicate field %q", line, col, name))
+}
+
+// noDuplicateKey reports, without allocating, that body surely repeats no
+// member name. It compares names as written, so it answers "maybe"
+// (false) for names with escapes or non-ASCII bytes, which may decode
+// alike, and for what it does not follow (deep nesting, many names,
+// broken JSON); duplicateKey's exact scan then decides.
+func noDuplicateKey(body []byte) bool {
+	var isObj [32]bool
+	var start [32]int
+	var names [64][]byte
+	seen := names[:0]
+	depth := 0
+	prev := byte(0) // the last token: '{', '[', ',', ':' or 'v' (a value)
+	for i := 0; i < len(body); i++ {
+		switch ch := body[i]; ch {
+		case ' ', '\t', '\n', '\r':
+		case '{', '[':
+			if depth == len(isObj) {
+				return false
+			}
+			isObj[depth], start[depth] = ch == '{', len(seen)
+			depth++
+			prev = ch
+		case '}', ']':
+			if depth == 0 {
+				return false
+			}
+			depth--
+			seen = seen[:start[depth]]
+			prev = 'v'
+		case ',', ':':
+			prev = ch
+		case '"':
+			j, plain := i+1, true
+			for ; j < len(body) && body[j] != '"'; j++ {
+				if body[j] == '\\' {
+					plain = false
+					j++
+				} else if body[j] >= utf8.RuneSelf {
+					plain = false
+				}
+			}
+			if j >= len(body) {
+				return false
+			}
+			if depth > 0 && isObj[depth-1] && (prev == '{' || prev == ',') {
+				name := body[i+1 : j]
+				if !plain || len(seen) == cap(seen) {
+					return false
+				}
+				for _, n := range seen[start[depth-1]:] {
+					if bytes.Equal(n, name) {
+						return false
+					}
+				}
+				seen = append(seen, name)
+			}
+			i, prev = j, 'v'
+		default:
+			prev = 'v'
+		}
+	}
+	return true
 }
