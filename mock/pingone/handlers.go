@@ -439,9 +439,9 @@ func storeError(err error) error {
 }
 
 func sessionURL(base string, s *session) string {
-	return base + "/environments/" + s.EnvID.String() + "/sessions/" + s.ID.String()
+	return link(base, "/environments/", s.EnvID, segID{"/sessions/", s.ID})
 }
 
 func userSessionURL(base string, s *session) string {
-	return base + "/environments/" + s.EnvID.String() + "/users/" + s.UserID.String() + "/sessions/" + s.ID.String()
+	return link(base, "/environments/", s.EnvID, segID{"/users/", s.UserID}, segID{"/sessions/", s.ID})
 }

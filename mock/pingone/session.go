@@ -92,10 +92,10 @@ func (s *session) Expired(now time.Time) bool {
 // latest is the most recent authenticator sign-on, which PingOne reports as
 // lastSignOn's top-level at and policy; ok is false when there is none.
 func (so *signOn) latest() (a authenticatorSignOn, ok bool) {
-	for _, name := range slices.Sorted(maps.Keys(so.With)) {
-		w := so.With[name]
-		if !ok || w.At.After(a.At) {
-			a, ok = w, true
+	var at string // of a; ties go to the first name in sorted order
+	for name, w := range so.With {
+		if !ok || w.At.After(a.At) || (w.At.Equal(a.At) && name < at) {
+			a, at, ok = w, name, true
 		}
 	}
 	return a, ok
@@ -109,7 +109,7 @@ func timestamp(t time.Time) string {
 // render builds the API representation of s. selfURL is the _links.self
 // target, which differs between the environment and user endpoints.
 func (s *session) render(base, selfURL string) gen.Session {
-	envURL := base + "/environments/" + s.EnvID.String()
+	envURL := link(base, "/environments/", s.EnvID)
 	a := parseAgent(s.UserAgent)
 	out := gen.Session{
 		UnderscoreLinks: gen.SessionLinks{
@@ -133,7 +133,7 @@ func (s *session) render(base, selfURL string) gen.Session {
 	}
 	if s.UserID != uuid.Nil {
 		out.User = &gen.ObjectReference{Id: s.UserID}
-		out.UnderscoreLinks.User = &gen.Link{Href: envURL + "/users/" + s.UserID.String()}
+		out.UnderscoreLinks.User = &gen.Link{Href: link(envURL, "/users/", s.UserID)}
 	}
 	if so := s.SignOn; so != nil {
 		ls := &gen.LastSignOn{
@@ -154,4 +154,37 @@ func (s *session) render(base, selfURL string) gen.Session {
 		out.LastSignOn = ls
 	}
 	return out
+}
+
+// link appends to base each segment followed by its id (the ids in their
+// canonical text), in one allocation: rendering a session builds several
+// links per request, and uuid.String plus concatenation cost one each.
+func link(base string, seg1 string, id1 uuid.UUID, more ...segID) string {
+	n := len(base) + len(seg1) + 36
+	for _, m := range more {
+		n += len(m.seg) + 36
+	}
+	b := make([]byte, 0, n)
+	b = appendUUID(append(append(b, base...), seg1...), id1)
+	for _, m := range more {
+		b = appendUUID(append(b, m.seg...), m.id)
+	}
+	return string(b)
+}
+
+type segID struct {
+	seg string
+	id  uuid.UUID
+}
+
+// appendUUID appends u as u.String() writes it.
+func appendUUID(b []byte, u uuid.UUID) []byte {
+	const hex = "0123456789abcdef"
+	for i, x := range u {
+		if i == 4 || i == 6 || i == 8 || i == 10 {
+			b = append(b, '-')
+		}
+		b = append(b, hex[x>>4], hex[x&0xf])
+	}
+	return b
 }
