@@ -19,6 +19,10 @@ func TestLink(t *testing.T) {
 			t.Errorf("link = %q, want %q", got, "/u/"+id.String())
 		}
 	}
+	env, id := uuid.New(), uuid.New()
+	if n := testing.AllocsPerRun(100, func() { link("https://x", "/environments/", env, segID{"/sessions/", id}) }); n != 1 {
+		t.Errorf("link allocates %.0f times, want 1", n)
+	}
 }
 
 // TestLatest: the latest sign-on wins; on a tie the first name in sorted

@@ -3,6 +3,7 @@ package pingone
 import (
 	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -164,12 +165,16 @@ func link(base string, seg1 string, id1 uuid.UUID, more ...segID) string {
 	for _, m := range more {
 		n += len(m.seg) + 36
 	}
-	b := make([]byte, 0, n)
-	b = appendUUID(append(append(b, base...), seg1...), id1)
+	var b strings.Builder
+	b.Grow(n)
+	b.WriteString(base)
+	b.WriteString(seg1)
+	writeUUID(&b, id1)
 	for _, m := range more {
-		b = appendUUID(append(b, m.seg...), m.id)
+		b.WriteString(m.seg)
+		writeUUID(&b, m.id)
 	}
-	return string(b)
+	return b.String()
 }
 
 type segID struct {
@@ -177,14 +182,18 @@ type segID struct {
 	id  uuid.UUID
 }
 
-// appendUUID appends u as u.String() writes it.
-func appendUUID(b []byte, u uuid.UUID) []byte {
+// writeUUID writes u as u.String() does, without its allocation.
+func writeUUID(b *strings.Builder, u uuid.UUID) {
 	const hex = "0123456789abcdef"
+	var text [36]byte
+	j := 0
 	for i, x := range u {
 		if i == 4 || i == 6 || i == 8 || i == 10 {
-			b = append(b, '-')
+			text[j] = '-'
+			j++
 		}
-		b = append(b, hex[x>>4], hex[x&0xf])
+		text[j], text[j+1] = hex[x>>4], hex[x&0xf]
+		j += 2
 	}
-	return b
+	b.Write(text[:])
 }

@@ -27,7 +27,7 @@ import (
 // Validator validates requests of one OpenAPI document.
 type Validator struct {
 	doc    *openapi3.T
-	routes map[string]*routers.Route // "METHOD /echo/:path" → route
+	routes map[routeKey]*routers.Route
 	opts   *openapi3filter.Options
 	// ops lists every operation, for "nearest operation" hints.
 	ops []*routers.Route
@@ -46,11 +46,11 @@ func New(doc *openapi3.T, basePath string) (*Validator, error) {
 	// uuid is not checked by default; the specs rely on it for ids.
 	doc.SetStringFormatValidator("uuid", openapi3.NewCallbackValidator(checkUUID))
 	opts.SchemaValidationOptions = append(opts.SchemaValidationOptions, doc.GetSchemaValidationOptions()...)
-	v := &Validator{doc: doc, routes: map[string]*routers.Route{}, opts: opts}
+	v := &Validator{doc: doc, routes: map[routeKey]*routers.Route{}, opts: opts}
 	for p, item := range doc.Paths.Map() {
 		for method, op := range item.Operations() {
 			r := &routers.Route{Spec: doc, Path: p, PathItem: item, Method: method, Operation: op}
-			v.routes[method+" "+basePath+EchoPath(p)] = r
+			v.routes[routeKey{method, basePath + EchoPath(p)}] = r
 			v.ops = append(v.ops, r)
 		}
 	}
@@ -124,9 +124,13 @@ func EchoPath(p string) string {
 	}
 }
 
+// routeKey is a method and an Echo route pattern ("/v1/x/:id"); a struct,
+// so looking a route up allocates no joined string.
+type routeKey struct{ method, path string }
+
 // Route returns the operation Echo matched, by method and route pattern.
 func (v *Validator) Route(method, echoPath string) *routers.Route {
-	return v.routes[method+" "+echoPath]
+	return v.routes[routeKey{method, echoPath}]
 }
 
 // Operations lists every operation of the document.
