@@ -84,8 +84,8 @@ func drop(c echo.Context) error {
 	ex := ExchangeOf(c)
 	ex.Fault = override.FaultDrop
 	// Journal first: a client that sees the drop may read the journal next.
-	if ex.journalNow != nil {
-		ex.journalNow()
+	if ex.journal != nil {
+		ex.journal.record(http.ErrAbortHandler)
 	}
 	if hj, ok := c.Response().Writer.(http.Hijacker); ok {
 		if conn, _, err := hj.Hijack(); err == nil {

@@ -37,9 +37,9 @@ type Exchange struct {
 	Body     []byte
 	BodyErr  error
 	bodyRead bool
-	// journalNow records the request in the journal at once (before a
-	// deliberate drop closes the connection); nil without a journal.
-	journalNow func()
+	// journal is the request's journal entry, to record at once before a
+	// deliberate drop closes the connection; nil without a journal.
+	journal *journalRecord
 }
 
 // exchangeContext is the Echo context every handler below beginExchange

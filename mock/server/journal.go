@@ -50,53 +50,16 @@ func (s *Server) journalRequest(c echo.Context, next echo.HandlerFunc) error {
 		} else {
 			e.SetBody(req.Header.Get("Content-Type"), raw, s.redact)
 		}
-		// record adds the entry once: before a dropped connection closes (so
-		// a client that sees the drop can read the journal and find it), or
-		// when the handler returns.
 		// The answer is teed as it is written, for the journal to show.
-		tee := &teeWriter{ResponseWriter: c.Response().Writer}
-		c.Response().Writer = tee
-		recorded := false
-		record := func(r any) {
-			if recorded {
-				return
-			}
-			recorded = true
-			e.Duration = time.Since(start)
-			e.Operation, e.Problem = ex.Operation, ex.Problem
-			e.Override, e.Prefer, e.Fault = ex.Override, ex.Prefer, ex.Fault
-			if m := s.owner(req.URL.Path); m != nil {
-				e.Vendor = m.vendor.Name()
-			}
-			switch {
-			case r == nil && s.goneBeforeAnswer(c, c.Response().Status):
-				e.Status, e.Fault = 0, faultClientGone // no answer anyone reads
-			case r == http.ErrAbortHandler || e.Fault != "":
-				e.Status, e.Fault = 0, "drop"
-			case r != nil:
-				e.Status = http.StatusInternalServerError
-			default:
-				e.Status = c.Response().Status
-			}
-			switch {
-			case e.Operation == "":
-				e.Nearest = s.nearest(req.Method, req.URL.Path)
-			case e.Problem != nil:
-				e.Nearest = invalidNearest(e.Vendor, e.Operation, req.Method, specPath(c.Path()), e.Problem)
-			}
-			if e.Status != 0 {
-				var r *journal.Redactor
-				if s.redact != nil {
-					r = responseRedactor
-				}
-				e.SetResponse(c.Response().Header().Clone(), tee.body, r)
-			}
-			s.journal.Add(e)
-		}
-		ExchangeOf(c).journalNow = func() { record(http.ErrAbortHandler) }
+		// One value holds the entry, the tee and the recording, so
+		// journaling costs one allocation rather than one per part.
+		jr := &journalRecord{s: s, c: c, e: e, start: start}
+		jr.tee.ResponseWriter = c.Response().Writer
+		c.Response().Writer = &jr.tee
+		ex.journal = jr
 		defer func() {
 			r := recover()
-			record(r)
+			jr.record(r)
 			if r != nil {
 				panic(r)
 			}
@@ -106,6 +69,59 @@ func (s *Server) journalRequest(c echo.Context, next echo.HandlerFunc) error {
 		}
 		return nil
 	}
+}
+
+// journalRecord is one request's journal entry on its way to the journal.
+type journalRecord struct {
+	s        *Server
+	c        echo.Context
+	e        journal.Entry
+	tee      teeWriter
+	start    time.Time
+	recorded bool
+}
+
+// record adds the entry once: before a dropped connection closes (so a
+// client that sees the drop can read the journal and find it), or when
+// the handler returns. r is what the handler panicked with, if it did.
+func (jr *journalRecord) record(r any) {
+	if jr.recorded {
+		return
+	}
+	jr.recorded = true
+	s, c, e := jr.s, jr.c, &jr.e
+	req := c.Request()
+	ex := ExchangeOf(c)
+	e.Duration = time.Since(jr.start)
+	e.Operation, e.Problem = ex.Operation, ex.Problem
+	e.Override, e.Prefer, e.Fault = ex.Override, ex.Prefer, ex.Fault
+	if m := s.owner(req.URL.Path); m != nil {
+		e.Vendor = m.vendor.Name()
+	}
+	switch {
+	case r == nil && s.goneBeforeAnswer(c, c.Response().Status):
+		e.Status, e.Fault = 0, faultClientGone // no answer anyone reads
+	case r == http.ErrAbortHandler || e.Fault != "":
+		e.Status, e.Fault = 0, "drop"
+	case r != nil:
+		e.Status = http.StatusInternalServerError
+	default:
+		e.Status = c.Response().Status
+	}
+	switch {
+	case e.Operation == "":
+		e.Nearest = s.nearest(req.Method, req.URL.Path)
+	case e.Problem != nil:
+		e.Nearest = invalidNearest(e.Vendor, e.Operation, req.Method, specPath(c.Path()), e.Problem)
+	}
+	if e.Status != 0 {
+		var r *journal.Redactor
+		if s.redact != nil {
+			r = responseRedactor
+		}
+		e.SetResponse(c.Response().Header().Clone(), jr.tee.body, r)
+	}
+	s.journal.Add(*e)
 }
 
 // teeWriter keeps a copy of the first maxJournalBody bytes of the answer.
