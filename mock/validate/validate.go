@@ -391,9 +391,10 @@ func addSchemaIssues(p *problem.Problem, in, param string, err error) bool {
 	return true
 }
 
-// Body returns the request body's bytes without consuming it: those of a
-// Buffered body not yet read, else those GetBody (set by ReadBody,
-// validation or kin-openapi) re-opens; nil when neither is there.
+// Body returns the request body's bytes without consuming it. The server
+// reads every vendor body once into a Buffered, and validation and
+// kin-openapi hand a fresh Buffered on, so this is a field read; a body
+// already consumed is re-opened with GetBody, if set; else nil.
 func Body(req *http.Request) []byte {
 	if buf, ok := req.Body.(*Buffered); ok && buf.off == 0 && buf.Err == nil {
 		return buf.Bytes

@@ -15,6 +15,7 @@ import (
 	"github.com/idpmock/idpmock/mock/journal"
 	"github.com/idpmock/idpmock/mock/problem"
 	"github.com/idpmock/idpmock/mock/server"
+	"github.com/idpmock/idpmock/mock/validate"
 )
 
 var _ server.RequestDecoder = (*Vendor)(nil)
@@ -47,13 +48,17 @@ func (v *Vendor) DecodeRequest(r *http.Request, operationID string) *problem.Pro
 	if !ok || journal.ProtocolOf(r.Context()) != journal.ProtocolREST || r.Body == nil || r.Body == http.NoBody {
 		return nil
 	}
-	raw, err := io.ReadAll(r.Body)
-	if err != nil {
+	var raw []byte
+	var err error
+	if buf, ok := r.Body.(*validate.Buffered); ok && validate.Body(r) != nil {
+		raw = buf.Bytes // read once by the server, not yet consumed
+	} else if raw, err = io.ReadAll(r.Body); err != nil {
 		// The validator reports read errors (a body over the limit is 413).
 		r.Body = io.NopCloser(io.MultiReader(bytes.NewReader(raw), errReader{err}))
 		return nil
+	} else {
+		r.Body = &validate.Buffered{Bytes: raw}
 	}
-	r.Body = io.NopCloser(bytes.NewReader(raw))
 	if len(bytes.TrimSpace(raw)) == 0 {
 		return nil
 	}
@@ -85,7 +90,7 @@ func (v *Vendor) DecodeRequest(r *http.Request, operationID string) *problem.Pro
 			return nil
 		}
 	}
-	r.Body = io.NopCloser(bytes.NewReader(norm))
+	r.Body = &validate.Buffered{Bytes: norm}
 	r.ContentLength = int64(len(norm))
 	return nil
 }
