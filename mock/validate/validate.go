@@ -391,10 +391,10 @@ func addSchemaIssues(p *problem.Problem, in, param string, err error) bool {
 	return true
 }
 
-// Body returns the request body's bytes without consuming it. The server
-// reads every vendor body once into a Buffered, and validation and
-// kin-openapi hand a fresh Buffered on, so this is a field read; a body
-// already consumed is re-opened with GetBody, if set; else nil.
+// Body returns the request body's bytes without consuming it: a field
+// read while the body is the Buffered the server read it into; once
+// kin-openapi has wrapped it (KeepValidatedValue), a copy through GetBody,
+// which ReadBody and validation set; else nil.
 func Body(req *http.Request) []byte {
 	if buf, ok := req.Body.(*Buffered); ok && buf.off == 0 && buf.Err == nil {
 		return buf.Bytes
