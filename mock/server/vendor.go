@@ -101,11 +101,3 @@ type Stateful interface {
 type Reloader interface {
 	Reload(ctx context.Context, fixtures fs.FS) error
 }
-
-// ExampleProvider is implemented by vendors that can supply a canned
-// response body from their fixtures for an operation and status (used by
-// the Prefer header and by overrides without a body) before the spec's own
-// examples are tried. name is the requested example, "" for any.
-type ExampleProvider interface {
-	Example(ctx context.Context, operationID string, status int, name string) (body []byte, contentType string, ok bool)
-}
