@@ -28,6 +28,18 @@ type Reply struct {
 // header. A non-empty answer that is not a JSON object fails the test.
 func Do(t testing.TB, c *http.Client, base, method, path, body string, hdr ...string) Reply {
 	t.Helper()
+	r := Send(t, c, base, method, path, body, hdr...)
+	if len(r.Raw) > 0 {
+		if err := json.Unmarshal(r.Raw, &r.Body); err != nil {
+			t.Fatalf("%s %s: answer is not a JSON object: %v\n%s", method, path, err, r.Raw)
+		}
+	}
+	return r
+}
+
+// Send is Do for answers that may not be JSON: Body stays nil.
+func Send(t testing.TB, c *http.Client, base, method, path, body string, hdr ...string) Reply {
+	t.Helper()
 	var rd io.Reader
 	if body != "" {
 		rd = strings.NewReader(body)
@@ -55,13 +67,7 @@ func Do(t testing.TB, c *http.Client, base, method, path, body string, hdr ...st
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := Reply{Status: res.StatusCode, Header: res.Header, Raw: raw}
-	if len(raw) > 0 {
-		if err := json.Unmarshal(raw, &r.Body); err != nil {
-			t.Fatalf("%s %s: answer is not a JSON object: %v\n%s", method, path, err, raw)
-		}
-	}
-	return r
+	return Reply{Status: res.StatusCode, Header: res.Header, Raw: raw}
 }
 
 // Get walks a decoded JSON value by dotted path ("session.factors.user.id",
