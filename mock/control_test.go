@@ -10,8 +10,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/idpmock/idpmock/mock/journal"
 	"github.com/idpmock/idpmock/mock/internal/httptestx"
+	"github.com/idpmock/idpmock/mock/journal"
 	"github.com/idpmock/idpmock/mock/mocktest"
 	"github.com/idpmock/idpmock/mock/pingone"
 	"github.com/idpmock/idpmock/mock/zitadel"
