@@ -50,8 +50,12 @@ type service struct {
 	lastEvent time.Time
 }
 
-func newService(c clock.Clock, log *slog.Logger) *service {
+// newService builds the service; max caps the stored sessions (0: no cap)
+// through the store's own limit, so the cap is checked in the same step
+// that creates.
+func newService(c clock.Clock, log *slog.Logger, max int) *service {
 	s := &service{
+		max:      max,
 		clock: c,
 		log:   log,
 		orgs:  map[string]org{},
@@ -59,7 +63,7 @@ func newService(c clock.Clock, log *slog.Logger) *service {
 			state.WithIndex(state.Index[*user]{Name: byLoginName, Keys: func(u *user) []string { return u.loginKeys(true) }}),
 			state.WithIndex(state.Index[*user]{Name: byToken, Keys: func(u *user) []string { return u.PersonalAccessTokens }})),
 		intents:  state.NewMemory(func(i *intent) string { return i.ID }),
-		sessions: state.NewMemory(func(s *session) string { return s.ID }),
+		sessions: state.NewMemory(func(s *session) string { return s.ID }, state.WithLimit[*session](max)),
 	}
 	s.inst.Store(&instance{})
 	return s
@@ -187,22 +191,11 @@ func (s *service) create(ctx context.Context, in input) (*gen.CreateSessionRespo
 	if zerr := s.apply(ctx, c, checked, in, p); zerr != nil {
 		return nil, zerr
 	}
-	if zerr := s.makeRoom(ctx); zerr != nil {
-		return nil, zerr
-	}
 	sess.TokenID = newToken()
 	c.events++ // session.token.set
 	sess.Sequence += uint64(c.events)
-	for {
-		err := s.sessions.Create(ctx, sess)
-		if errors.Is(err, state.ErrExists) {
-			sess.ID = s.nextID() // a SetSession ghost took it (see set)
-			continue
-		}
-		if err != nil {
-			return nil, storeErr(err)
-		}
-		break
+	if zerr := s.insert(ctx, sess, true); zerr != nil {
+		return nil, zerr
 	}
 	s.lastEvent = now
 	return &gen.CreateSessionResponse{
@@ -266,10 +259,9 @@ func (s *service) set(ctx context.Context, id string, in input) (*gen.SetSession
 		// and ListSessions never see it; only a later Set or Delete does.
 		sess, err = step(&session{ID: id, Ghost: true, Metadata: map[string][]byte{}})
 		if err == nil {
-			if zerr := s.makeRoom(ctx); zerr != nil {
+			if zerr := s.insert(ctx, sess, false); zerr != nil {
 				return nil, zerr
 			}
-			err = s.sessions.Create(ctx, sess)
 		}
 	}
 	switch {
@@ -300,25 +292,36 @@ func asZerr(err error) *zerr {
 	return storeErr(err)
 }
 
-// makeRoom enforces the mock's session cap before a create: terminated and
-// ghost sessions (kept only so a later delete or set answers as ZITADEL
-// does) go first;
+// insert stores a new session. With newID, a taken id (a SetSession ghost
+// holds it, see set) is replaced by a fresh one. Past the session cap (the
+// store's limit, checked as it creates), terminated and ghost sessions
+// (kept only so a later delete or set answers as ZITADEL does) go first;
 // past that, the create fails with resource_exhausted. s.mu must be held.
-func (s *service) makeRoom(ctx context.Context) *zerr {
-	if s.max <= 0 || s.sessions.Len() < s.max {
-		return nil
+func (s *service) insert(ctx context.Context, sess *session, newID bool) *zerr {
+	evicted := false
+	for {
+		err := s.sessions.Create(ctx, sess)
+		var total *state.BudgetError // the process-wide cap, not this instance's
+		switch {
+		case err == nil:
+			return nil
+		case newID && errors.Is(err, state.ErrExists):
+			sess.ID = s.nextID()
+		case errors.Is(err, state.ErrFull) && !errors.As(err, &total) && !evicted:
+			ended, err := s.sessions.List(ctx, func(x *session) bool { return x.Terminated || x.Ghost })
+			if err != nil {
+				return storeErr(err)
+			}
+			for _, x := range ended {
+				_, _ = s.sessions.Delete(ctx, x.ID)
+			}
+			evicted = true
+		case errors.Is(err, state.ErrFull) && !errors.As(err, &total):
+			return plainErr(codeResourceExhausted, "idpmock stores at most %d sessions per instance (--max-sessions); delete sessions or reset the mock (POST /__mock/reset)", s.max)
+		default:
+			return storeErr(err)
+		}
 	}
-	ended, err := s.sessions.List(ctx, func(x *session) bool { return x.Terminated || x.Ghost })
-	if err != nil {
-		return storeErr(err)
-	}
-	for _, x := range ended {
-		_, _ = s.sessions.Delete(ctx, x.ID)
-	}
-	if s.sessions.Len() < s.max {
-		return nil
-	}
-	return plainErr(codeResourceExhausted, "idpmock stores at most %d sessions per instance (--max-sessions); delete sessions or reset the mock (POST /__mock/reset)", s.max)
 }
 
 // get is GetSession.
