@@ -55,7 +55,7 @@ type service struct {
 // that creates.
 func newService(c clock.Clock, log *slog.Logger, max int) *service {
 	s := &service{
-		max:      max,
+		max:   max,
 		clock: c,
 		log:   log,
 		orgs:  map[string]org{},
