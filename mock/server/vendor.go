@@ -64,7 +64,7 @@ type Deps struct {
 	MaxSessions int
 	// Sessions bounds the sessions of every vendor and tenant together
 	// (--max-total-sessions); a vendor counts its session store in it
-	// (state.WithBudget). Past it, a create fails with state.ErrFull (a
+	// (Memory.SetBudget). Past it, a create fails with state.ErrFull (a
 	// *state.BudgetError), to answer with the vendor's resource-exhausted
 	// error; nil means no bound.
 	Sessions *state.Budget
