@@ -35,7 +35,8 @@ import (
 	"github.com/idpmock/idpmock/mock/validate"
 )
 
-// Config is the server's configuration; the zero value plus Defaults works.
+// Config is the server's configuration; the zero value plus Defaults works,
+// and DefaultConfig is what the command line starts from.
 type Config struct {
 	Addr     string       // listen address, e.g. 127.0.0.1:4010
 	Fixtures fs.FS        // seed data; nil means the embedded fixtures
