@@ -1,7 +1,6 @@
 package contracts
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"sort"
@@ -189,16 +188,4 @@ func NewSpecSchemasAll(vendors []server.Vendor) (map[string]*SpecSchemas, error)
 		out[v.Name()] = s
 	}
 	return out, nil
-}
-
-// RunAll runs the scenarios of one vendor (all when vendor is "").
-func RunAll(ctx context.Context, t Target, scs []*Scenario, vendor string) []Result {
-	var out []Result
-	for _, sc := range scs {
-		if vendor != "" && sc.Vendor != vendor {
-			continue
-		}
-		out = append(out, Run(ctx, t, sc))
-	}
-	return out
 }

@@ -5,13 +5,12 @@ package mock_test
 // not import vendor packages, not even in tests.
 
 import (
-	"bytes"
 	"encoding/json"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
 
+	"github.com/idpmock/idpmock/mock/internal/httptestx"
 	"github.com/idpmock/idpmock/mock/journal"
 	"github.com/idpmock/idpmock/mock/mocktest"
 	"github.com/idpmock/idpmock/mock/pingone"
@@ -42,29 +41,8 @@ func do(t *testing.T, srv *mocktest.Server, method, path, body string) reply {
 // doWith is do with extra headers, name and value pairs.
 func doWith(t *testing.T, srv *mocktest.Server, method, path, body string, header ...string) reply {
 	t.Helper()
-	var rd io.Reader
-	if body != "" {
-		rd = strings.NewReader(body)
-	}
-	req, err := http.NewRequest(method, srv.URL+path, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer test-token")
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	resp, err := srv.Client().Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var b bytes.Buffer
-	_, _ = b.ReadFrom(resp.Body)
-	return reply{resp.StatusCode, resp.Header, b.String()}
+	r := httptestx.Send(t, srv.Client(), srv.URL, method, path, body, append([]string{"Authorization", "Bearer test-token"}, header...)...)
+	return reply{r.Status, r.Header, string(r.Raw)}
 }
 
 func TestPingOne429ForTwoCallsThenNormal(t *testing.T) {

@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
-	"strconv"
 	"sync"
 	"time"
 
@@ -295,11 +294,3 @@ func (p *Picker) Next(r *rand.Rand) *Op {
 
 // Single is a mix of one op.
 func Single(op *Op) []Weighted { return []Weighted{{op, 1}} }
-
-// Name of a mix, for reports.
-func MixName(mix []Weighted) string {
-	if len(mix) == 1 {
-		return mix[0].Op.Name
-	}
-	return "mixed(" + strconv.Itoa(len(mix)) + " ops)"
-}

@@ -3,18 +3,15 @@ package pingone_test
 import (
 	"context"
 	"encoding/json"
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"reflect"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/idpmock/idpmock/mock/clock"
+	"github.com/idpmock/idpmock/mock/internal/httptestx"
+	"github.com/idpmock/idpmock/mock/mocktest"
 	"github.com/idpmock/idpmock/mock/pingone"
 	"github.com/idpmock/idpmock/mock/server"
 )
@@ -34,29 +31,17 @@ const (
 
 var sessionsPath = "/v1/environments/" + envID + "/sessions"
 
-// testServer is the mock with only the PingOne vendor, served over real
-// HTTP. It is built on server.New directly (not mocktest) so these tests do
-// not depend on other vendors compiling.
-type testServer struct {
-	URL  string
-	Mock *server.Server
-	http *httptest.Server
-}
-
-func (s *testServer) Client() *http.Client     { return s.http.Client() }
-func (s *testServer) Clock() *clock.Controlled { return s.Mock.Clock() }
+// testServer is the mock with only the PingOne vendor, started by mocktest
+// like every package's HTTP tests.
+type testServer = mocktest.Server
 
 // start runs the mock in strict mode (every response is checked against
-// the spec), its clock frozen at at and its fixtures seeded at that time.
+// the spec) without CORS, its clock frozen at at and its fixtures seeded at
+// that time.
 func start(t *testing.T, opts pingone.Options, at time.Time) *testServer {
 	t.Helper()
-	ms, err := server.New(context.Background(), server.Config{Strict: true}, pingone.Factory(opts))
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewServer(ms.Handler())
-	t.Cleanup(hs.Close)
-	srv := &testServer{URL: hs.URL, Mock: ms, http: hs}
+	srv := mocktest.Start(t, mocktest.WithVendors(pingone.Factory(opts)),
+		mocktest.WithConfig(func(c *server.Config) { c.CORS = false }))
 	srv.Clock().Freeze()
 	srv.Clock().Set(at)
 	reseed(t, srv)
@@ -71,53 +56,15 @@ func reseed(t *testing.T, srv *testServer) {
 	}
 }
 
-type response struct {
-	Status int
-	Header http.Header
-	Raw    []byte
-	Body   map[string]any
-}
+type response = httptestx.Reply
 
 // call sends one request. hdr holds name/value pairs that replace the
 // defaults (a bearer token, and application/json when there is a body); an
 // empty value removes the header.
 func call(t *testing.T, srv *testServer, method, path, body string, hdr ...string) response {
 	t.Helper()
-	var rd io.Reader
-	if body != "" {
-		rd = strings.NewReader(body)
-	}
-	req, err := http.NewRequest(method, srv.URL+path, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer test-access-token")
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	for i := 0; i+1 < len(hdr); i += 2 {
-		if hdr[i+1] == "" {
-			req.Header.Del(hdr[i])
-		} else {
-			req.Header.Set(hdr[i], hdr[i+1])
-		}
-	}
-	res, err := srv.Client().Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	raw, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := response{Status: res.StatusCode, Header: res.Header, Raw: raw}
-	if len(raw) > 0 {
-		if err := json.Unmarshal(raw, &r.Body); err != nil {
-			t.Fatalf("%s %s: response is not a JSON object: %v\n%s", method, path, err, raw)
-		}
-	}
-	return r
+	return httptestx.Do(t, srv.AnonymousClient(), srv.URL, method, path, body,
+		append([]string{"Authorization", "Bearer test-access-token"}, hdr...)...)
 }
 
 // mustStatus fails the test unless r has the status.
@@ -129,34 +76,11 @@ func mustStatus(t *testing.T, r response, status int) {
 }
 
 // get walks a decoded JSON value by keys and indexes ("lastSignOn.policy.id",
-// "locations.0.at").
-func get(v any, path string) any {
-	for _, k := range strings.Split(path, ".") {
-		switch n := v.(type) {
-		case map[string]any:
-			v = n[k]
-		case []any:
-			i := -1
-			for j := range n {
-				if k == strconv.Itoa(j) {
-					i = j
-				}
-			}
-			if i < 0 {
-				return nil
-			}
-			v = n[i]
-		default:
-			return nil
-		}
-	}
-	return v
-}
-
-func str(v any, path string) string {
-	s, _ := get(v, path).(string)
-	return s
-}
+// "locations.0.at"); str is the same for a string.
+var (
+	get = httptestx.Get
+	str = httptestx.Str
+)
 
 // fill replaces a seed's {{...}} placeholders.
 func fill(s string, activeAt, token string) string {

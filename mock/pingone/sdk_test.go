@@ -38,7 +38,7 @@ func TestPingOneGoSDK(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			reseed(t, srv)
 			cfg := newConfig()
-			cfg.HTTPClient = srv.Client()
+			cfg.HTTPClient = srv.AnonymousClient()
 			api := management.NewAPIClient(cfg).SessionsApi
 			ctx := context.WithValue(context.Background(), management.ContextAccessToken, "sdk-token")
 

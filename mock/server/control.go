@@ -177,14 +177,9 @@ func preferProblem(format string, args ...any) *problem.Problem {
 	return &problem.Problem{Kind: problem.Invalid, Message: msg, Issues: []problem.Issue{{In: "header", Field: "Prefer", Rule: "enum", Message: msg}}}
 }
 
-// example finds a named (or any) example: the vendor's fixtures first,
-// then the spec's media type examples, then the schema's example.
+// example finds a named (or any) example: the spec's media type examples,
+// then the schema's example.
 func (s *Server) example(ctx context.Context, m *mounted, op *openapi3.Operation, status int, resp *openapi3.Response, name string) ([]byte, string, bool, error) {
-	if ep, ok := m.vendor.(ExampleProvider); ok {
-		if b, ct, ok := ep.Example(ctx, op.OperationID, status, name); ok {
-			return b, ct, true, nil
-		}
-	}
 	mt, ct := media(resp)
 	var v any
 	switch {

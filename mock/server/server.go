@@ -35,7 +35,8 @@ import (
 	"github.com/idpmock/idpmock/mock/validate"
 )
 
-// Config is the server's configuration; the zero value plus Defaults works.
+// Config is the server's configuration; the zero value plus Defaults works,
+// and DefaultConfig is what the command line starts from.
 type Config struct {
 	Addr     string       // listen address, e.g. 127.0.0.1:4010
 	Fixtures fs.FS        // seed data; nil means the embedded fixtures
@@ -58,7 +59,7 @@ type Config struct {
 	// spec does not declare for the operation.
 	AllowOffSpec bool
 	// JournalSize bounds the request journal: 0 means journal.DefaultSize,
-	// a negative value turns the journal off.
+	// a negative value turns the journal off (as --journal-size does).
 	JournalSize int
 	// KeepSecrets stores credentials (Authorization, cookies, passwords,
 	// OTP codes, tokens) in the journal as sent instead of redacted.
@@ -117,10 +118,13 @@ type AdminConfig struct {
 	CORSOrigins []string
 }
 
-// Defaults fills unset fields.
+// Defaults fills unset fields, numeric ones from DefaultConfig. A zero
+// numeric field means "the default" and a negative cap or journal size
+// means "none", on the command line as here.
 func (c *Config) Defaults() {
+	d := DefaultConfig()
 	if c.Addr == "" {
-		c.Addr = "127.0.0.1:4010"
+		c.Addr = d.Addr
 	}
 	if c.Fixtures == nil && c.FixturesDir != "" {
 		c.Fixtures = os.DirFS(c.FixturesDir)
@@ -135,29 +139,28 @@ func (c *Config) Defaults() {
 	if c.Log == nil {
 		c.Log = slog.New(slog.DiscardHandler)
 	}
+	for _, f := range []struct{ v, d *time.Duration }{
+		{&c.ShutdownTimeout, &d.ShutdownTimeout}, {&c.ReadTimeout, &d.ReadTimeout},
+		{&c.WriteTimeout, &d.WriteTimeout}, {&c.IdleTimeout, &d.IdleTimeout},
+	} {
+		if *f.v == 0 {
+			*f.v = *f.d
+		}
+	}
 	if c.BodyLimit == 0 {
-		c.BodyLimit = 1 << 20
+		c.BodyLimit = d.BodyLimit
 	}
-	if c.ShutdownTimeout == 0 {
-		c.ShutdownTimeout = 10 * time.Second
-	}
-	if c.ReadTimeout == 0 {
-		c.ReadTimeout = 30 * time.Second
-	}
-	if c.WriteTimeout == 0 {
-		c.WriteTimeout = 60 * time.Second
-	}
-	if c.IdleTimeout == 0 {
-		c.IdleTimeout = 120 * time.Second
+	if c.JournalSize == 0 {
+		c.JournalSize = d.JournalSize
 	}
 	if c.MaxSessions == 0 {
-		c.MaxSessions = DefaultMaxSessions
+		c.MaxSessions = d.MaxSessions
 	}
 	if c.MaxTotalSessions == 0 {
-		c.MaxTotalSessions = DefaultMaxTotalSessions
+		c.MaxTotalSessions = d.MaxTotalSessions
 	}
 	if c.PersistDelay <= 0 {
-		c.PersistDelay = DefaultPersistDelay
+		c.PersistDelay = d.PersistDelay
 	}
 }
 

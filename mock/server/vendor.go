@@ -64,7 +64,7 @@ type Deps struct {
 	MaxSessions int
 	// Sessions bounds the sessions of every vendor and tenant together
 	// (--max-total-sessions); a vendor counts its session store in it
-	// (state.WithBudget). Past it, a create fails with state.ErrFull (a
+	// (Memory.SetBudget). Past it, a create fails with state.ErrFull (a
 	// *state.BudgetError), to answer with the vendor's resource-exhausted
 	// error; nil means no bound.
 	Sessions *state.Budget
@@ -100,12 +100,4 @@ type Stateful interface {
 // when it fails, so a bad edit keeps the previous version.
 type Reloader interface {
 	Reload(ctx context.Context, fixtures fs.FS) error
-}
-
-// ExampleProvider is implemented by vendors that can supply a canned
-// response body from their fixtures for an operation and status (used by
-// the Prefer header and by overrides without a body) before the spec's own
-// examples are tried. name is the requested example, "" for any.
-type ExampleProvider interface {
-	Example(ctx context.Context, operationID string, status int, name string) (body []byte, contentType string, ok bool)
 }

@@ -74,14 +74,8 @@ func (b *Budget) release(n int) {
 	}
 }
 
-// WithBudget counts the store's records in b as well.
-func WithBudget[T Record[T]](b *Budget) Option[T] {
-	return func(m *Memory[T]) { m.budget = b }
-}
-
-// SetBudget counts the store's records in b from now on (like
-// WithBudget, for a store already built); the records it holds are
-// counted at once, over the bound if need be.
+// SetBudget counts the store's records in b from now on; the records it
+// holds are counted at once, over the bound if need be.
 func (m *Memory[T]) SetBudget(b *Budget) {
 	m.mu.Lock()
 	defer m.mu.Unlock()

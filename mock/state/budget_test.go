@@ -17,7 +17,8 @@ import (
 func TestBudget(t *testing.T) {
 	ctx := context.Background()
 	b := state.NewBudget(5, "records")
-	a, c := newStore(state.WithBudget[rec](b)), newStore()
+	a, c := newStore(), newStore()
+	a.SetBudget(b)
 	c.SetBudget(b)
 	for i := range 3 {
 		if err := a.Create(ctx, rec{ID: fmt.Sprint("a", i)}); err != nil {
@@ -68,10 +69,11 @@ func TestBudget(t *testing.T) {
 func TestObserverAndRestoreCaps(t *testing.T) {
 	ctx := context.Background()
 	var heard []string
-	m := newStore(state.WithIndexLimit[rec]("owner", 2), state.WithObserver(state.Observer[rec]{
+	m := newStore(state.WithIndexLimit[rec]("owner", 2))
+	m.Observe(state.Observer[rec]{
 		Changed:  func(key string, v rec, deleted bool) { heard = append(heard, fmt.Sprintf("%s%d%v", key, v.N, deleted)) },
 		Replaced: func() { heard = append(heard, "replaced") },
-	}))
+	})
 	_ = m.Create(ctx, rec{ID: "a", Owner: "o"})
 	_, _ = m.Update(ctx, "a", func(r rec) (rec, error) { r.N = 1; return r, nil })
 	_, _ = m.Update(ctx, "a", func(r rec) (rec, error) { return r, errors.New("no") }) // refused: not heard

@@ -13,11 +13,6 @@ type Observer[T Record[T]] struct {
 	Replaced func()
 }
 
-// WithObserver makes the store report each change to o.
-func WithObserver[T Record[T]](o Observer[T]) Option[T] {
-	return func(m *Memory[T]) { m.obs = append(m.obs, o) }
-}
-
 func (m *Memory[T]) changed(key string, v T, deleted bool) {
 	for _, o := range m.obs {
 		if o.Changed != nil {
@@ -34,8 +29,7 @@ func (m *Memory[T]) replaced() {
 	}
 }
 
-// Observe adds o to the store's observers (like WithObserver, for a store
-// already built).
+// Observe makes the store report each change to o from now on.
 func (m *Memory[T]) Observe(o Observer[T]) {
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -174,7 +174,9 @@ func (m *Memory[T]) Create(ctx context.Context, v T) error {
 }
 
 // Update replaces the record under key with fn's result, atomically. fn gets
-// a copy; if it returns an error nothing changes. The key must not change.
+// a copy it owns; if it returns an error nothing changes. The store keeps
+// what fn returns as it is (no second copy: fn must not hold on to it) and
+// returns a copy of it. The key must not change.
 func (m *Memory[T]) Update(ctx context.Context, key string, fn func(T) (T, error)) (T, error) {
 	var zero T
 	if err := ctx.Err(); err != nil {
@@ -194,7 +196,6 @@ func (m *Memory[T]) Update(ctx context.Context, key string, fn func(T) (T, error
 		return zero, errors.New("state: update changed the record key")
 	}
 	m.dropIndex(old)
-	nv = nv.Clone()
 	m.m[key] = nv
 	m.addIndex(nv)
 	m.changed(key, nv, false)

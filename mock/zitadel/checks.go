@@ -51,14 +51,13 @@ func (s *service) resolveUser(ctx context.Context, checks *gen.Checks) (*user, *
 
 func (s *service) userByLoginName(ctx context.Context, name string) *user {
 	fold := !s.inst.Load().LoginNameCaseSensitive
-	if fold {
-		name = strings.ToLower(name)
+	all, _ := s.users.Lookup(ctx, byLoginName, strings.ToLower(name))
+	for _, u := range all { // ordered by id, as the scan was
+		if fold || slices.Contains(u.LoginNames, name) {
+			return u
+		}
 	}
-	all, _ := s.users.List(ctx, func(u *user) bool { return slices.Contains(u.loginKeys(fold), name) })
-	if len(all) == 0 {
-		return nil
-	}
-	return all[0]
+	return nil
 }
 
 // apply runs the checks, then the challenges, then metadata and lifetime,
@@ -197,27 +196,34 @@ func (s *service) checkIntent(ctx context.Context, c *change, in *gen.CheckIDPIn
 	if zerr != nil {
 		return zerr
 	}
-	it, err := s.intents.Get(ctx, in.IdpIntentId)
-	if err != nil {
+	// The checks run inside the intent's update, so two sessions can never
+	// both consume it.
+	_, err := s.intents.Update(ctx, in.IdpIntentId, func(it *intent) (*intent, error) {
+		if it.Token != in.IdpIntentToken {
+			return nil, errIntentToken()
+		}
+		if it.State != "succeeded" || it.Consumed {
+			return nil, errIntentNotOK()
+		}
+		if !it.ExpiresAt.IsZero() && !c.now.Before(it.ExpiresAt) {
+			return nil, errIntentExpired()
+		}
+		if it.UserID != "" {
+			if it.UserID != u.ID {
+				return nil, errIntentOtherUser()
+			}
+		} else if !slices.Contains(u.IDPLinks, idpLink{IDPID: it.IDPID, IDPUserID: it.IDPUserID}) {
+			return nil, errIntentOtherUser()
+		}
+		it.Consumed = true
+		return it, nil
+	})
+	if errors.Is(err, state.ErrNotFound) {
 		return errIntentToken() // the token cannot decrypt to an unknown intent
 	}
-	if it.Token != in.IdpIntentToken {
-		return errIntentToken()
+	if err != nil {
+		return asZerr(err)
 	}
-	if it.State != "succeeded" || it.Consumed {
-		return errIntentNotOK()
-	}
-	if !it.ExpiresAt.IsZero() && !c.now.Before(it.ExpiresAt) {
-		return errIntentExpired()
-	}
-	if it.UserID != "" {
-		if it.UserID != u.ID {
-			return errIntentOtherUser()
-		}
-	} else if !slices.Contains(u.IDPLinks, idpLink{IDPID: it.IDPID, IDPUserID: it.IDPUserID}) {
-		return errIntentOtherUser()
-	}
-	_, _ = s.intents.Update(ctx, it.ID, func(x *intent) (*intent, error) { x.Consumed = true; return x, nil })
 	c.s.IntentAt = c.now
 	return nil
 }

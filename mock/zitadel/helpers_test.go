@@ -1,13 +1,12 @@
 package zitadel_test
 
 import (
-	"encoding/json"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/idpmock/idpmock/mock/internal/httptestx"
 	"github.com/idpmock/idpmock/mock/mocktest"
 	"github.com/idpmock/idpmock/mock/zitadel"
 )
@@ -41,69 +40,20 @@ func call(t *testing.T, srv *mocktest.Server, method, path, body string) reply {
 
 func callWith(t *testing.T, srv *mocktest.Server, method, path, body string, headers map[string]string) reply {
 	t.Helper()
-	var r io.Reader
-	if body != "" {
-		r = strings.NewReader(body)
-	}
-	req, err := http.NewRequest(method, srv.URL+path, r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
+	hdr := make([]string, 0, 2*len(headers))
 	for k, v := range headers {
-		if v == "" {
-			req.Header.Del(k)
-			continue
-		}
-		req.Header.Set(k, v)
+		hdr = append(hdr, k, v)
 	}
-	resp, err := srv.AnonymousClient().Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	out := reply{status: resp.StatusCode, header: resp.Header, raw: string(raw)}
-	if len(raw) > 0 {
-		if err := json.Unmarshal(raw, &out.body); err != nil {
-			t.Fatalf("%s %s: answer is not a JSON object: %v\n%s", method, path, err, raw)
-		}
-	}
-	return out
+	r := httptestx.Do(t, srv.AnonymousClient(), srv.URL, method, path, body, hdr...)
+	return reply{status: r.Status, header: r.Header, raw: string(r.Raw), body: r.Body}
 }
 
 // get walks a decoded body by dotted path ("session.factors.user.id");
-// numeric segments index arrays.
-func get(v any, path string) any {
-	for _, seg := range strings.Split(path, ".") {
-		switch t := v.(type) {
-		case map[string]any:
-			v = t[seg]
-		case []any:
-			i := 0
-			for _, c := range seg {
-				if c < '0' || c > '9' {
-					return nil
-				}
-				i = i*10 + int(c-'0')
-			}
-			if i >= len(t) {
-				return nil
-			}
-			v = t[i]
-		default:
-			return nil
-		}
-	}
-	return v
-}
-
-func str(v any, path string) string {
-	s, _ := get(v, path).(string)
-	return s
-}
+// numeric segments index arrays. str is the same for a string.
+var (
+	get = httptestx.Get
+	str = httptestx.Str
+)
 
 func has(v any, path string) bool {
 	parts := strings.Split(path, ".")

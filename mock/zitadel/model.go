@@ -1,7 +1,6 @@
 package zitadel
 
 import (
-	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -227,12 +226,4 @@ func (s *session) Clone() *session {
 // compares.
 func (s *session) expired(now time.Time) bool {
 	return !s.Expiration.IsZero() && s.Expiration.Before(now)
-}
-
-// cloneMap copies a string map (nil stays nil).
-func cloneMap[V any](m map[string]V) map[string]V {
-	if m == nil {
-		return nil
-	}
-	return maps.Clone(m)
 }

@@ -50,14 +50,20 @@ type service struct {
 	lastEvent time.Time
 }
 
-func newService(c clock.Clock, log *slog.Logger) *service {
+// newService builds the service; max caps the stored sessions (0: no cap)
+// through the store's own limit, so the cap is checked in the same step
+// that creates.
+func newService(c clock.Clock, log *slog.Logger, max int) *service {
 	s := &service{
-		clock:    c,
-		log:      log,
-		orgs:     map[string]org{},
-		users:    state.NewMemory(func(u *user) string { return u.ID }),
+		max:   max,
+		clock: c,
+		log:   log,
+		orgs:  map[string]org{},
+		users: state.NewMemory(func(u *user) string { return u.ID },
+			state.WithIndex(state.Index[*user]{Name: byLoginName, Keys: func(u *user) []string { return u.loginKeys(true) }}),
+			state.WithIndex(state.Index[*user]{Name: byToken, Keys: func(u *user) []string { return u.PersonalAccessTokens }})),
 		intents:  state.NewMemory(func(i *intent) string { return i.ID }),
-		sessions: state.NewMemory(func(s *session) string { return s.ID }),
+		sessions: state.NewMemory(func(s *session) string { return s.ID }, state.WithLimit[*session](max)),
 	}
 	s.inst.Store(&instance{})
 	return s
@@ -95,7 +101,7 @@ func newToken() string {
 func (s *service) caller(ctx context.Context) string {
 	tok, _ := ctx.Value(bearerKey{}).(string)
 	if tok != "" {
-		all, _ := s.users.List(ctx, func(u *user) bool { return slices.Contains(u.PersonalAccessTokens, tok) })
+		all, _ := s.users.Lookup(ctx, byToken, tok)
 		if len(all) > 0 {
 			return all[0].ID
 		}
@@ -104,6 +110,13 @@ func (s *service) caller(ctx context.Context) string {
 }
 
 type bearerKey struct{}
+
+// The users' indexes: login names lower-cased (a case-sensitive instance
+// filters the candidates), personal access tokens as they are.
+const (
+	byLoginName = "loginName"
+	byToken     = "token"
+)
 
 // change collects what one Create/Set call does to a session.
 type change struct {
@@ -170,29 +183,19 @@ func (s *service) create(ctx context.Context, in input) (*gen.CreateSessionRespo
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := eventTime(s.clock.Now())
-	id := s.nextID()
-	for {
-		if _, err := s.sessions.Get(ctx, id); err != nil {
-			break
-		}
-		id = s.nextID() // a SetSession ghost took it (see set)
-	}
 	sess := &session{
-		ID: id, Created: now, Changed: now, CreatorID: s.caller(ctx),
+		ID: s.nextID(), Created: now, Changed: now, CreatorID: s.caller(ctx),
 		Metadata: map[string][]byte{}, UserAgent: userAgentFrom(in.userAgent),
 	}
 	c := &change{s: sess, now: now, events: 1} // session.added
 	if zerr := s.apply(ctx, c, checked, in, p); zerr != nil {
 		return nil, zerr
 	}
-	if zerr := s.makeRoom(ctx); zerr != nil {
-		return nil, zerr
-	}
 	sess.TokenID = newToken()
 	c.events++ // session.token.set
 	sess.Sequence += uint64(c.events)
-	if err := s.sessions.Create(ctx, sess); err != nil {
-		return nil, storeErr(err)
+	if zerr := s.insert(ctx, sess, true); zerr != nil {
+		return nil, zerr
 	}
 	s.lastEvent = now
 	return &gen.CreateSessionResponse{
@@ -215,54 +218,59 @@ func (s *service) set(ctx context.Context, id string, in input) (*gen.SetSession
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	sess, err := s.sessions.Get(ctx, id)
-	ghost := errors.Is(err, state.ErrNotFound)
-	if err != nil && !ghost {
-		return nil, storeErr(err)
-	}
-	if ghost {
-		// ZITADEL's command side never asks whether the session exists: it
-		// runs the checks against an empty write model and pushes what they
-		// produce (command/session.go UpdateSession). The events land on an
-		// aggregate the sessions projection has no row for, so GetSession
-		// and ListSessions never see it; only a later Set or Delete does.
-		sess = &session{ID: id, Ghost: true, Metadata: map[string][]byte{}}
-	}
 	now := eventTime(s.clock.Now())
-	if sess.Terminated {
-		return nil, errSessionEnded()
-	}
-	if sess.expired(now) {
-		return nil, errSessionExpired()
-	}
-	c := &change{s: sess, now: now}
-	if zerr := s.apply(ctx, c, checked, in, p); zerr != nil {
-		return nil, zerr
-	}
-	// Nothing changed: ZITADEL pushes no event and mints no token, so the
-	// answer has no sessionToken and the details of the last change
-	// (internal/command/session.go updateSession).
-	var token *string
-	if c.events > 0 {
+	var (
+		c     *change
+		token *string
+	)
+	// step is the whole change, run inside the store's atomic update so
+	// that no other writer (another replica on a shared store) can slip
+	// between reading the session and writing it back.
+	step := func(sess *session) (*session, error) {
+		if sess.Terminated {
+			return nil, errSessionEnded()
+		}
+		if sess.expired(now) {
+			return nil, errSessionExpired()
+		}
+		c = &change{s: sess, now: now}
+		if zerr := s.apply(ctx, c, checked, in, p); zerr != nil {
+			return nil, zerr
+		}
+		// Nothing changed: ZITADEL pushes no event and mints no token, so
+		// the answer has no sessionToken and the details of the last change
+		// (internal/command/session.go updateSession).
+		if c.events == 0 {
+			return nil, errUnchanged
+		}
 		sess.TokenID = newToken()
 		c.events++
 		token = strPtr(sess.TokenID)
 		sess.Changed = now
 		sess.Sequence += uint64(c.events)
-		if ghost {
-			if zerr := s.makeRoom(ctx); zerr != nil {
+		return sess, nil
+	}
+	sess, err := s.sessions.Update(ctx, id, step)
+	if errors.Is(err, state.ErrNotFound) {
+		// ZITADEL's command side never asks whether the session exists: it
+		// runs the checks against an empty write model and pushes what they
+		// produce (command/session.go UpdateSession). The events land on an
+		// aggregate the sessions projection has no row for, so GetSession
+		// and ListSessions never see it; only a later Set or Delete does.
+		sess, err = step(&session{ID: id, Ghost: true, Metadata: map[string][]byte{}})
+		if err == nil {
+			if zerr := s.insert(ctx, sess, false); zerr != nil {
 				return nil, zerr
 			}
-			err = s.sessions.Create(ctx, sess)
-		} else {
-			_, err = s.sessions.Update(ctx, id, func(*session) (*session, error) { return sess, nil })
 		}
-		if err != nil {
-			return nil, storeErr(err)
-		}
-		if !sess.Ghost {
-			s.lastEvent = now // the projection handles only real sessions' events
-		}
+	}
+	switch {
+	case errors.Is(err, errUnchanged):
+		sess = c.s
+	case err != nil:
+		return nil, asZerr(err)
+	case !sess.Ghost:
+		s.lastEvent = now // the projection handles only real sessions' events
 	}
 	return &gen.SetSessionResponse{
 		Details:      s.details(sess),
@@ -271,25 +279,49 @@ func (s *service) set(ctx context.Context, id string, in input) (*gen.SetSession
 	}, nil
 }
 
-// makeRoom enforces the mock's session cap before a create: terminated and
-// ghost sessions (kept only so a later delete or set answers as ZITADEL
-// does) go first;
+// errUnchanged ends an update that has nothing to write.
+var errUnchanged = errors.New("zitadel: nothing changed")
+
+// asZerr is the client's error for what an update returned: a check's own
+// error, else the store's.
+func asZerr(err error) *zerr {
+	var z *zerr
+	if errors.As(err, &z) {
+		return z
+	}
+	return storeErr(err)
+}
+
+// insert stores a new session. With newID, a taken id (a SetSession ghost
+// holds it, see set) is replaced by a fresh one. Past the session cap (the
+// store's limit, checked as it creates), terminated and ghost sessions
+// (kept only so a later delete or set answers as ZITADEL does) go first;
 // past that, the create fails with resource_exhausted. s.mu must be held.
-func (s *service) makeRoom(ctx context.Context) *zerr {
-	if s.max <= 0 || s.sessions.Len() < s.max {
-		return nil
+func (s *service) insert(ctx context.Context, sess *session, newID bool) *zerr {
+	evicted := false
+	for {
+		err := s.sessions.Create(ctx, sess)
+		var total *state.BudgetError // the process-wide cap, not this instance's
+		switch {
+		case err == nil:
+			return nil
+		case newID && errors.Is(err, state.ErrExists):
+			sess.ID = s.nextID()
+		case errors.Is(err, state.ErrFull) && !errors.As(err, &total) && !evicted:
+			ended, err := s.sessions.List(ctx, func(x *session) bool { return x.Terminated || x.Ghost })
+			if err != nil {
+				return storeErr(err)
+			}
+			for _, x := range ended {
+				_, _ = s.sessions.Delete(ctx, x.ID)
+			}
+			evicted = true
+		case errors.Is(err, state.ErrFull) && !errors.As(err, &total):
+			return plainErr(codeResourceExhausted, "idpmock stores at most %d sessions per instance (--max-sessions); delete sessions or reset the mock (POST /__mock/reset)", s.max)
+		default:
+			return storeErr(err)
+		}
 	}
-	ended, err := s.sessions.List(ctx, func(x *session) bool { return x.Terminated || x.Ghost })
-	if err != nil {
-		return storeErr(err)
-	}
-	for _, x := range ended {
-		_, _ = s.sessions.Delete(ctx, x.ID)
-	}
-	if s.sessions.Len() < s.max {
-		return nil
-	}
-	return plainErr(codeResourceExhausted, "idpmock stores at most %d sessions per instance (--max-sessions); delete sessions or reset the mock (POST /__mock/reset)", s.max)
 }
 
 // get is GetSession.
@@ -312,29 +344,37 @@ func (s *service) get(ctx context.Context, id string, token *string) (*gen.GetSe
 func (s *service) remove(ctx context.Context, id string, token *string) (*gen.DeleteSessionResponse, *zerr) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	sess, err := s.sessions.Get(ctx, id)
-	if err != nil && !errors.Is(err, state.ErrNotFound) {
-		return nil, storeErr(err)
-	}
-	if token != nil && *token != "" && (sess == nil || *token != sess.TokenID) {
-		return nil, errDelTokenInvalid()
-	}
-	if sess == nil {
+	now := eventTime(s.clock.Now())
+	var current *session
+	sess, err := s.sessions.Update(ctx, id, func(sess *session) (*session, error) {
+		current = sess
+		if token != nil && *token != "" && *token != sess.TokenID {
+			return nil, errDelTokenInvalid()
+		}
+		// A ghost (events without session.added) is not active: ZITADEL
+		// answers with its write model's details and pushes nothing.
+		if sess.Terminated || sess.Ghost {
+			return nil, errUnchanged
+		}
+		sess.Terminated = true
+		sess.Sequence++
+		sess.Changed = now
+		return sess, nil
+	})
+	switch {
+	case errors.Is(err, state.ErrNotFound):
+		if token != nil && *token != "" {
+			return nil, errDelTokenInvalid()
+		}
 		// Unknown sessions terminate "successfully": ZITADEL renders the
 		// empty write model, which only knows its resource owner, the
 		// instance (command/session.go terminateSession).
 		return &gen.DeleteSessionResponse{Details: &gen.Details{ResourceOwner: strPtr(s.inst.Load().ID)}}, nil
-	}
-	// A ghost (events without session.added) is not active: ZITADEL answers
-	// with its write model's details and pushes nothing.
-	if !sess.Terminated && !sess.Ghost {
-		now := eventTime(s.clock.Now())
-		sess.Terminated = true
-		sess.Sequence++
-		sess.Changed = now
-		if _, err := s.sessions.Update(ctx, id, func(*session) (*session, error) { return sess, nil }); err != nil {
-			return nil, storeErr(err)
-		}
+	case errors.Is(err, errUnchanged):
+		sess = current
+	case err != nil:
+		return nil, asZerr(err)
+	default:
 		s.lastEvent = now
 	}
 	return &gen.DeleteSessionResponse{Details: s.details(sess)}, nil

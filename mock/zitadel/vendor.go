@@ -51,8 +51,7 @@ func New(d server.Deps) (server.Vendor, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	svc := newService(d.Clock, log)
-	svc.max = d.MaxSessions
+	svc := newService(d.Clock, log, d.MaxSessions)
 	svc.sessions.SetBudget(d.Sessions)
 	v := &Vendor{svc: svc, spec: spec, log: log, bodyLimit: d.BodyLimit}
 	v.observeChanges(d.Changes)

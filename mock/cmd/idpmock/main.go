@@ -229,7 +229,7 @@ func addrFlags(fs *flag.FlagSet, def, usage string) func() (string, error) {
 }
 
 // journalSizeUsage is the same for serve and proxy, and so is its meaning.
-const journalSizeUsage = "requests kept in the journal (GET /__mock/journal); 0 or less turns it off"
+const journalSizeUsage = "requests kept in the journal (GET /__mock/journal); -1 turns it off, 0 means the default"
 
 func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)

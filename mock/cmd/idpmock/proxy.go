@@ -77,7 +77,7 @@ func proxyCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	cfg := proxy.Config{Upstream: up, Vendors: vs, Log: log, Errors: *blocking, KeepSecrets: !*redact,
 		Client: &http.Client{Timeout: *timeout, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
 		Admin:  server.AdminConfig{Token: *adminToken}}
-	if *journalSize > 0 {
+	if *journalSize >= 0 { // as in server.Config: 0 is the default size
 		cfg.Journal = journal.New(*journalSize)
 	}
 	if *record != "" {
