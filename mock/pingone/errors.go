@@ -1,7 +1,6 @@
 package pingone
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -34,12 +33,16 @@ const (
 )
 
 // apiError is a failure decided by the vendor's handlers, already in
-// PingOne's terms. It travels inside a problem.Problem so the server's error
-// path (which only knows problems) hands it back to WriteError intact.
+// PingOne's terms: PingOne's server.VendorError.
 type apiError struct {
 	status int
 	body   gen.Error
 }
+
+func (e *apiError) HTTPStatus() int { return e.status }
+
+// WriteAnswer writes the error as PingOne does (see writeError).
+func (e *apiError) WriteAnswer(c echo.Context) error { return writeError(c, e.status, e.body) }
 
 func (e *apiError) Error() string {
 	return fmt.Sprintf("pingone %d %s: %s", e.status, e.body.Code, e.body.Message)
@@ -47,9 +50,7 @@ func (e *apiError) Error() string {
 
 // fail builds the error a handler returns.
 func fail(kind problem.Kind, code gen.ErrorCode, message string, details ...gen.ErrorDetail) error {
-	p := &problem.Problem{Kind: kind, Message: message}
-	p.Err = &apiError{status: p.Status(), body: errorBody(code, message, details)}
-	return p
+	return &apiError{status: (&problem.Problem{Kind: kind}).Status(), body: errorBody(code, message, details)}
 }
 
 func errNotFound() error {
@@ -105,6 +106,11 @@ func errorBody(code gen.ErrorCode, message string, details []gen.ErrorDetail) ge
 // (the PingOne SDK only decodes errors sent as plain JSON).
 func (v *Vendor) WriteError(c echo.Context, p *problem.Problem) error {
 	status, body := v.translate(p)
+	return writeError(c, status, body)
+}
+
+// writeError answers with PingOne's error body and headers.
+func writeError(c echo.Context, status int, body gen.Error) error {
 	h := c.Response().Header()
 	if status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable {
 		h.Set("Retry-After", strconv.Itoa(retryAfterSeconds))
@@ -117,10 +123,6 @@ func (v *Vendor) WriteError(c echo.Context, p *problem.Problem) error {
 
 // translate maps a problem to PingOne's status and body.
 func (v *Vendor) translate(p *problem.Problem) (int, gen.Error) {
-	var ae *apiError
-	if errors.As(p.Err, &ae) {
-		return ae.status, ae.body
-	}
 	switch p.Kind {
 	case problem.Invalid:
 		return invalid(p)

@@ -30,17 +30,16 @@ var forcedKinds = map[int]problem.Kind{
 // status, else its generic INVALID_REQUEST (4xx) or UNEXPECTED_ERROR (5xx).
 func (v *Vendor) WriteForcedError(c echo.Context, status int) error {
 	if kind, ok := forcedKinds[status]; ok {
-		p := &problem.Problem{Kind: kind}
 		if kind == problem.Invalid {
-			p.Err = &apiError{status: status, body: errorBody(gen.INVALIDREQUEST, msgInvalidRequest, nil)}
+			return writeError(c, status, errorBody(gen.INVALIDREQUEST, msgInvalidRequest, nil))
 		}
-		return v.WriteError(c, p)
+		return v.WriteError(c, &problem.Problem{Kind: kind})
 	}
 	body := errorBody(gen.UNEXPECTEDERROR, msgUnexpected, nil)
 	if status < 500 {
 		body = errorBody(gen.INVALIDREQUEST, msgInvalidRequest, nil)
 	}
-	return v.WriteError(c, &problem.Problem{Kind: problem.Internal, Err: &apiError{status: status, body: body}})
+	return writeError(c, status, body)
 }
 
 // FreshenError gives a documented error example a new id: PingOne's error

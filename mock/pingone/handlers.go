@@ -398,11 +398,8 @@ func checkLogoutRequest(ctx context.Context, body io.Reader) error {
 	ct := infoFrom(ctx).contentType
 	mt, _, err := mime.ParseMediaType(ct)
 	if ct == "" || err != nil || mt != logoutMediaType {
-		p := &problem.Problem{Kind: problem.UnsupportedMediaType,
-			Message: "Content-Type must be " + logoutMediaType + " (got " + quote(ct) + ")"}
-		p.Err = &apiError{status: p.Status(), body: errorBody(gen.INVALIDREQUEST, msgMediaType,
-			[]gen.ErrorDetail{detail(gen.INVALIDVALUE, "Content-Type", p.Message, nil)})}
-		return p
+		return fail(problem.UnsupportedMediaType, gen.INVALIDREQUEST, msgMediaType,
+			detail(gen.INVALIDVALUE, "Content-Type", "Content-Type must be "+logoutMediaType+" (got "+quote(ct)+")", nil))
 	}
 	if body != nil {
 		b, err := io.ReadAll(io.LimitReader(body, 1<<16))

@@ -1,10 +1,17 @@
 package pingone
 
 import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/labstack/echo/v4"
+
+	"github.com/idpmock/idpmock/mock/server"
 )
 
 // TestLink: links read as the concatenation of uuid.String they replace.
@@ -61,4 +68,50 @@ func TestLatest(t *testing.T) {
 			t.Fatalf("tie went to %v, want email's", got.Policy.Id)
 		}
 	}
+}
+
+// TestErrorAnswers: PingOne's own failures are server.VendorErrors that
+// answer with their status and body; a forced 400 without a spec example is
+// PingOne's generic INVALID_REQUEST.
+func TestErrorAnswers(t *testing.T) {
+	tests := []struct {
+		name       string
+		write      func(c echo.Context) error
+		wantStatus int
+		wantCode   string
+	}{
+		{"not found", func(c echo.Context) error { return vendorError(t, errNotFound()).WriteAnswer(c) }, 404, "NOT_FOUND"},
+		{"session cap", func(c echo.Context) error { return vendorError(t, errSessionCap(3)).WriteAnswer(c) }, 429, "REQUEST_LIMITED"},
+		{"logout media type", func(c echo.Context) error {
+			return vendorError(t, checkLogoutRequest(context.Background(), nil)).WriteAnswer(c)
+		}, 415, "INVALID_REQUEST"},
+		{"forced 400", func(c echo.Context) error { return (&Vendor{}).WriteForcedError(c, 400) }, 400, "INVALID_REQUEST"},
+		{"forced 404", func(c echo.Context) error { return (&Vendor{}).WriteForcedError(c, 404) }, 404, "NOT_FOUND"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := httptest.NewRecorder()
+			c := echo.New().NewContext(httptest.NewRequest(http.MethodGet, "/", nil), rec)
+			if err := tt.write(c); err != nil {
+				t.Fatal(err)
+			}
+			var body struct{ Code string }
+			_ = json.Unmarshal(rec.Body.Bytes(), &body)
+			if rec.Code != tt.wantStatus || body.Code != tt.wantCode {
+				t.Errorf("%d %s, want %d %s: %s", rec.Code, body.Code, tt.wantStatus, tt.wantCode, rec.Body)
+			}
+			if rec.Header().Get(correlationHeader) == "" {
+				t.Errorf("no %s header", correlationHeader)
+			}
+		})
+	}
+}
+
+func vendorError(t *testing.T, err error) server.VendorError {
+	t.Helper()
+	ve, ok := err.(server.VendorError)
+	if !ok {
+		t.Fatalf("%T is not a server.VendorError", err)
+	}
+	return ve
 }

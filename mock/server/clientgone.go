@@ -23,7 +23,7 @@ func (s *Server) clientGone(err error, c echo.Context) bool {
 		return false
 	}
 	// A vendor may wrap the context's error in its own internal error.
-	if !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) && toProblem(err).Kind != problem.Internal {
+	if !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) && !serverError(err) {
 		return false
 	}
 	ExchangeOf(c).Fault = faultClientGone
@@ -44,4 +44,14 @@ func (s *Server) goneBeforeAnswer(c echo.Context, status int) bool {
 	}
 	ExchangeOf(c).Fault = faultClientGone
 	return true
+}
+
+// serverError reports whether err answers with a 5xx: a vendor's own
+// error by its status, anything else by its problem kind.
+func serverError(err error) bool {
+	var ve VendorError
+	if errors.As(err, &ve) {
+		return ve.HTTPStatus() >= 500
+	}
+	return toProblem(err).Kind == problem.Internal
 }

@@ -240,6 +240,16 @@ func (s *Server) handleError(err error, c echo.Context) {
 	if c.Response().Committed || s.clientGone(err, c) {
 		return
 	}
+	var ve VendorError
+	if errors.As(err, &ve) {
+		if ve.HTTPStatus() >= 500 {
+			s.cfg.Log.Error("internal error", "path", c.Request().URL.Path, "err", err)
+		}
+		if werr := ve.WriteAnswer(c); werr != nil {
+			s.cfg.Log.Error("writing vendor error", "err", werr)
+		}
+		return
+	}
 	p := toProblem(err)
 	if p.Kind == problem.Internal {
 		s.cfg.Log.Error("internal error", "path", c.Request().URL.Path, "err", err)

@@ -37,6 +37,20 @@ type Vendor interface {
 	Reset(ctx context.Context, fixtures fs.FS) error
 }
 
+// VendorError is the one error type a vendor's handler returns for a
+// failure it decided itself: already in the vendor's terms (status and
+// body). The render step lets it answer as it is; it never travels inside
+// a problem.Problem. Generic failures (validation, limits, panics) are
+// problems, which the vendor's WriteError words with the exchange in hand.
+type VendorError interface {
+	error
+	// HTTPStatus is the status of the answer (for the log and for telling
+	// a client that left from a server error).
+	HTTPStatus() int
+	// WriteAnswer answers the request with the error.
+	WriteAnswer(c echo.Context) error
+}
+
 // RequestNormalizer is implemented by vendors whose real server is lenient
 // about a request in a way the spec cannot say (for example a gateway that
 // reads JSON whatever the Content-Type). It runs before validation.

@@ -83,7 +83,7 @@ func (v *Vendor) Register(e *echo.Echo) {
 func (v *Vendor) withBearer(f gen.StrictHandlerFunc, op string) gen.StrictHandlerFunc {
 	return func(c echo.Context, req any) (any, error) {
 		if name, line, col, dup := duplicateKey(validate.Body(c.Request())); dup {
-			return nil, v.writeErr(c, duplicateErr(connect(c), requestMessage(server.ExchangeOf(c).Operation), name, line, col))
+			return nil, duplicateErr(connect(c), requestMessage(server.ExchangeOf(c).Operation), name, line, col)
 		}
 		scheme, tok, _ := strings.Cut(c.Request().Header.Get(echo.HeaderAuthorization), " ")
 		if strings.EqualFold(scheme, "bearer") {
@@ -118,7 +118,22 @@ func (v *Vendor) WriteError(c echo.Context, p *problem.Problem) error {
 	return v.writeErr(c, v.fromProblem(c, p))
 }
 
-func (v *Vendor) writeErr(c echo.Context, e *zerr) error {
+func (v *Vendor) writeErr(c echo.Context, e *zerr) error { return e.WriteAnswer(c) }
+
+var _ server.VendorError = (*zerr)(nil)
+
+// HTTPStatus is the REST status of e (Connect's differs only in form).
+func (e *zerr) HTTPStatus() int {
+	if e.status != 0 {
+		return e.status
+	}
+	return httpStatus(e.code)
+}
+
+// WriteAnswer answers as the request's face expects: a grpc-gateway status
+// on REST paths, a Connect error on Connect paths. *zerr is ZITADEL's
+// server.VendorError.
+func (e *zerr) WriteAnswer(c echo.Context) error {
 	if isConnect(c.Request().URL.Path) {
 		st, body := e.connectBody()
 		if e.status == http.StatusUnsupportedMediaType {
