@@ -18,9 +18,9 @@ import (
 	"github.com/idpmock/idpmock/mock/problem"
 )
 
-// recoverPanics runs the inner steps and turns a panic into the vendor's
-// 500, so one bad request never takes the server down or drops the
-// connection.
+// recoverPanics runs the inner steps and turns a panic into an internal
+// problem (the vendor's 500, rendered by outerSteps), so one bad request
+// never takes the server down or drops the connection.
 func (s *Server) recoverPanics(c echo.Context, next echo.HandlerFunc) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
@@ -31,10 +31,7 @@ func (s *Server) recoverPanics(c echo.Context, next echo.HandlerFunc) (err error
 			err = &problem.Problem{Kind: problem.Internal, Message: "internal error", Err: fmt.Errorf("panic: %v", r)}
 		}
 	}()
-	if err := next(c); err != nil {
-		s.handleError(err, c)
-	}
-	return nil
+	return next(c)
 }
 
 // logRequest writes the request's log line once it is answered.
