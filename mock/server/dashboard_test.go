@@ -170,7 +170,8 @@ func TestJournalKeepsAnswers(t *testing.T) {
 }
 
 // A server shutting down answers the dashboard's long poll at once rather
-// than waiting out its drain timeout.
+// than waiting out its drain timeout. It starts the server its own way
+// because what it tests is Serve's shutdown, which mocktest never calls.
 func TestShutdownEndsLongPolls(t *testing.T) {
 	ms, err := server.New(context.Background(), server.Config{ShutdownTimeout: 20 * time.Second}, fakevendor.New)
 	if err != nil {
