@@ -97,7 +97,7 @@ func (l *errorLog) WithGroup(string) slog.Handler      { return l }
 // as client-gone.
 func TestClientHalfClose(t *testing.T) {
 	logs := &errorLog{}
-	addr := serveFor(t, server.Config{Log: slog.New(logs)})
+	addr := strings.TrimPrefix(mocktest.Serve(t, mocktest.WithConfig(func(c *server.Config) { *c = server.Config{Log: slog.New(logs)} })).URL, "http://")
 	create := "POST /v1/environments/" + pingEnv + "/sessions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer x\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"
 	for i := range 40 {
 		conn, err := net.Dial("tcp", addr)

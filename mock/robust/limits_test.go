@@ -2,7 +2,6 @@ package robust_test
 
 import (
 	"bufio"
-	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -14,7 +13,6 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/idpmock/idpmock/mock"
 	"github.com/idpmock/idpmock/mock/mocktest"
 	"github.com/idpmock/idpmock/mock/server"
 )
@@ -99,29 +97,6 @@ func TestSessionCapPerTenant(t *testing.T) {
 	}
 }
 
-// serveFor runs a real listener with cfg until the test ends.
-func serveFor(t *testing.T, cfg server.Config) string {
-	t.Helper()
-	srv, err := server.New(context.Background(), cfg, mock.Vendors(mock.Config{})...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, ln, nil) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-	})
-	return ln.Addr().String()
-}
-
 // closedWithin reports whether the server closes conn within d (reading
 // whatever it sends first, such as a 408).
 func closedWithin(conn net.Conn, d time.Duration) bool {
@@ -136,7 +111,8 @@ func closedWithin(conn net.Conn, d time.Duration) bool {
 // timeout, is cut off on time.
 func TestServerTimeouts(t *testing.T) {
 	const timeout = 300 * time.Millisecond
-	addr := serveFor(t, server.Config{ReadTimeout: timeout, IdleTimeout: timeout, WriteTimeout: 2 * timeout, ShutdownTimeout: time.Second})
+	cfg := server.Config{ReadTimeout: timeout, IdleTimeout: timeout, WriteTimeout: 2 * timeout, ShutdownTimeout: time.Second}
+	addr := strings.TrimPrefix(mocktest.Serve(t, mocktest.WithConfig(func(c *server.Config) { *c = cfg })).URL, "http://")
 
 	t.Run("read", func(t *testing.T) {
 		conn, err := net.Dial("tcp", addr)
