@@ -19,6 +19,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/idpmock/idpmock/mock/internal/fakevendor"
+	"github.com/idpmock/idpmock/mock/internal/httptestx"
 	"github.com/idpmock/idpmock/mock/server"
 )
 
@@ -186,13 +187,13 @@ func TestShutdownEndsLongPolls(t *testing.T) {
 	go func() { done <- ms.Serve(ctx, ln, nil) }()
 	polled := make(chan int, 1)
 	go func() {
-		resp, err := http.Get("http://" + ln.Addr().String() + "/__mock/journal?since=0&waitMs=60000")
+		req, _ := http.NewRequest("GET", "http://"+ln.Addr().String()+"/__mock/journal?since=0&waitMs=60000", nil)
+		resp, err := httptestx.Exchange(http.DefaultClient, req)
 		if err != nil {
 			polled <- -1
 			return
 		}
-		resp.Body.Close()
-		polled <- resp.StatusCode
+		polled <- resp.Status
 	}()
 	time.Sleep(200 * time.Millisecond) // the poll is waiting
 	began := time.Now()
