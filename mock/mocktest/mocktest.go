@@ -12,6 +12,9 @@
 // Client sends "Authorization: Bearer mocktest" unless the request carries
 // its own Authorization header; AnonymousClient sends requests as they are.
 //
+// Serve is Start on the server's own serve loop and a real listener, for
+// tests of its read, write and idle timeouts and its shutdown.
+//
 // Verify counts accepted requests: those that named the operation and
 // passed the spec's checks (authentication, parameters, body). A vendor
 // answer such as 404 for an unknown session still counts, because the mock
