@@ -12,6 +12,9 @@
 // Client sends "Authorization: Bearer mocktest" unless the request carries
 // its own Authorization header; AnonymousClient sends requests as they are.
 //
+// Serve is Start on the server's own serve loop and a real listener, for
+// tests of its read, write and idle timeouts and its shutdown.
+//
 // Verify counts accepted requests: those that named the operation and
 // passed the spec's checks (authentication, parameters, body). A vendor
 // answer such as 404 for an unknown session still counts, because the mock
@@ -25,6 +28,7 @@ import (
 	"context"
 	"fmt"
 	"io/fs"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -45,7 +49,7 @@ type Server struct {
 	// it unchanged (/v1/..., /v2/..., /zitadel.session.v2.SessionService/...).
 	URL    string
 	Mock   *server.Server
-	http   *httptest.Server
+	client *http.Client // AnonymousClient: one per server, so tests may tune its transport
 	config server.Config
 }
 
@@ -73,8 +77,7 @@ func WithConfig(edit func(*server.Config)) Option {
 	return func(s *settings) { edit(&s.cfg) }
 }
 
-// Start runs a strict-mode mock until the test ends.
-func Start(t testing.TB, opts ...Option) *Server {
+func build(t testing.TB, opts []Option) (*server.Server, settings) {
 	t.Helper()
 	st := settings{cfg: server.Config{Strict: true, CORS: true}, factories: mock.Vendors(mock.Config{})}
 	for _, o := range opts {
@@ -84,13 +87,45 @@ func Start(t testing.TB, opts ...Option) *Server {
 	if err != nil {
 		t.Fatalf("mocktest: %v", err)
 	}
+	return ms, st
+}
+
+// Start runs a strict-mode mock until the test ends.
+func Start(t testing.TB, opts ...Option) *Server {
+	t.Helper()
+	ms, st := build(t, opts)
 	// The listener speaks HTTP/1.1 and cleartext HTTP/2 as the real one does,
 	// so gRPC clients can reach it.
 	hs := httptest.NewUnstartedServer(ms.Handler())
 	hs.Config.Protocols = server.Protocols()
 	hs.Start()
 	t.Cleanup(hs.Close)
-	return &Server{URL: hs.URL, Mock: ms, http: hs, config: st.cfg}
+	return &Server{URL: hs.URL, Mock: ms, client: hs.Client(), config: st.cfg}
+}
+
+// Serve is Start on the server's own Serve loop and a real loopback
+// listener, as the binary runs: the configured read, write and idle
+// timeouts and the graceful shutdown apply (Start's httptest listener
+// ignores them). The test fails if Serve ends with an error at cleanup.
+func Serve(t testing.TB, opts ...Option) *Server {
+	t.Helper()
+	ms, st := build(t, opts)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("mocktest: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- ms.Serve(ctx, ln, nil) }()
+	c := &http.Client{Transport: &http.Transport{}}
+	t.Cleanup(func() {
+		c.CloseIdleConnections()
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("mocktest: serve: %v", err)
+		}
+	})
+	return &Server{URL: "http://" + ln.Addr().String(), Mock: ms, client: c, config: st.cfg}
 }
 
 // DefaultToken is the bearer token Client adds: the mock accepts any
@@ -100,14 +135,14 @@ const DefaultToken = "mocktest"
 // Client is an HTTP client for the server that authenticates every request
 // with "Bearer mocktest" unless the request sets Authorization itself.
 func (s *Server) Client() *http.Client {
-	c := *s.http.Client()
+	c := *s.client
 	c.Transport = bearer{next: c.Transport}
 	return &c
 }
 
 // AnonymousClient is an HTTP client that sends requests unchanged (no
 // bearer token unless the request has one): for testing the 401 path.
-func (s *Server) AnonymousClient() *http.Client { return s.http.Client() }
+func (s *Server) AnonymousClient() *http.Client { return s.client }
 
 type bearer struct{ next http.RoundTripper }
 

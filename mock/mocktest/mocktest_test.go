@@ -2,11 +2,15 @@ package mocktest_test
 
 import (
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/idpmock/idpmock/mock/mocktest"
+	"github.com/idpmock/idpmock/mock/server"
 )
 
 // recordingT captures what Verify reports instead of failing the real test.
@@ -68,5 +72,41 @@ func TestClientAuthenticatesAndVerifyCountsAccepted(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// Serve runs the server's own loop: its clients authenticate as Start's
+// do, and the configured read timeout cuts off a half-sent request (an
+// httptest listener would keep it open).
+func TestServeAppliesTimeouts(t *testing.T) {
+	srv := mocktest.Serve(t, mocktest.WithConfig(func(c *server.Config) { c.ReadTimeout, c.ShutdownTimeout = 200*time.Millisecond, time.Second }))
+	for _, c := range []struct {
+		name   string
+		client *http.Client
+		want   int
+	}{{"Client", srv.Client(), http.StatusCreated}, {"AnonymousClient", srv.AnonymousClient(), http.StatusUnauthorized}} {
+		resp, err := c.client.Post(srv.URL+"/v2/sessions", "application/json", strings.NewReader(`{"checks":{"user":{"loginName":"mini@mouse.com"}}}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != c.want {
+			t.Errorf("%s: create answered %d, want %d", c.name, resp.StatusCode, c.want)
+		}
+	}
+	conn, err := net.Dial("tcp", strings.TrimPrefix(srv.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_, _ = conn.Write([]byte("GET /healthz HTTP/1.1\r\nHost: x\r\n")) // headers never end
+	_ = conn.SetReadDeadline(time.Now().Add(3 * time.Second))
+	began := time.Now()
+	_, err = io.Copy(io.Discard, conn)
+	if ne, ok := err.(net.Error); ok && ne.Timeout() {
+		t.Fatal("a half-sent request kept its connection for 3s")
+	}
+	if took := time.Since(began); took > 2*time.Second {
+		t.Errorf("cut off after %v, want about 200ms", took)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/idpmock/idpmock/mock/clock"
 	"github.com/idpmock/idpmock/mock/conform"
 	"github.com/idpmock/idpmock/mock/internal/fakevendor"
+	"github.com/idpmock/idpmock/mock/internal/httptestx"
 	"github.com/idpmock/idpmock/mock/journal"
 	"github.com/idpmock/idpmock/mock/proxy"
 	"github.com/idpmock/idpmock/mock/server"
@@ -79,25 +80,18 @@ func startProxy(t *testing.T, up *upstream, edit func(*proxy.Config)) (*httptest
 	return srv, p
 }
 
-func do(t *testing.T, method, u, body string, header map[string]string) (*http.Response, string) {
+// do sends through httptestx; u is the whole URL.
+func do(t *testing.T, method, u, body string, header map[string]string) (httptestx.Reply, string) {
 	t.Helper()
-	req, err := http.NewRequest(method, u, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
+	hdr := make([]string, 0, 2*len(header))
 	for k, v := range header {
-		req.Header.Set(k, v)
+		hdr = append(hdr, k, v)
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp, string(b)
+	r := httptestx.Send(t, http.DefaultClient, u, method, "", body, hdr...)
+	return r, string(r.Raw)
 }
 
-func violations(t *testing.T, resp *http.Response) []conform.Violation {
+func violations(t *testing.T, resp httptestx.Reply) []conform.Violation {
 	t.Helper()
 	h := resp.Header.Get(conform.HeaderViolations)
 	if h == "" {
@@ -133,8 +127,8 @@ func TestProxyReportsViolations(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			resp, body := do(t, tt.method, srv.URL+tt.path, tt.body, tt.header)
-			if resp.StatusCode != tt.status {
-				t.Fatalf("status %d, want the upstream's %d (%s)", resp.StatusCode, tt.status, body)
+			if resp.Status != tt.status {
+				t.Fatalf("status %d, want the upstream's %d (%s)", resp.Status, tt.status, body)
 			}
 			vs := violations(t, resp)
 			if len(tt.wantFields) == 0 {
@@ -175,13 +169,13 @@ func TestProxyReportsViolations(t *testing.T) {
 	}
 	// ...and the admin API serves it.
 	resp, body := do(t, "GET", srv.URL+"/__mock/journal?operation=readThing", "", nil)
-	if resp.StatusCode != 200 || !strings.Contains(body, "expiresAt") {
-		t.Errorf("GET /__mock/journal: %d %s", resp.StatusCode, body)
+	if resp.Status != 200 || !strings.Contains(body, "expiresAt") {
+		t.Errorf("GET /__mock/journal: %d %s", resp.Status, body)
 	}
 	// ...and the spec it checks against (the dashboard's Specs view).
 	resp, body = do(t, "GET", srv.URL+"/__mock/openapi/fake?format=json", "", nil)
-	if resp.StatusCode != 200 || !strings.Contains(body, `"readThing"`) {
-		t.Errorf("GET /__mock/openapi/fake: %d %.200s", resp.StatusCode, body)
+	if resp.Status != 200 || !strings.Contains(body, `"readThing"`) {
+		t.Errorf("GET /__mock/openapi/fake: %d %.200s", resp.Status, body)
 	}
 }
 
@@ -189,16 +183,16 @@ func TestProxyBlockingMode(t *testing.T) {
 	up := newUpstream(t)
 	srv, _ := startProxy(t, up, func(c *proxy.Config) { c.Errors = true })
 	resp, body := do(t, "POST", srv.URL+"/fake/things", `{"name":""}`, map[string]string{"Authorization": "Bearer tok", "Content-Type": "application/json"})
-	if resp.StatusCode != 400 || up.requests() != 0 {
-		t.Fatalf("invalid request: %d %s, upstream saw %d requests; want 400 and none forwarded", resp.StatusCode, body, up.requests())
+	if resp.Status != 400 || up.requests() != 0 {
+		t.Fatalf("invalid request: %d %s, upstream saw %d requests; want 400 and none forwarded", resp.Status, body, up.requests())
 	}
 	resp, body = do(t, "GET", srv.URL+"/fake/things/bad", "", map[string]string{"Authorization": "Bearer tok"})
-	if resp.StatusCode != 500 || len(violations(t, resp)) == 0 {
-		t.Fatalf("off-spec answer in blocking mode: %d %s, want the vendor's 500 with violations", resp.StatusCode, body)
+	if resp.Status != 500 || len(violations(t, resp)) == 0 {
+		t.Fatalf("off-spec answer in blocking mode: %d %s, want the vendor's 500 with violations", resp.Status, body)
 	}
 	resp, _ = do(t, "GET", srv.URL+"/fake/things/good", "", map[string]string{"Authorization": "Bearer tok"})
-	if resp.StatusCode != 200 {
-		t.Fatalf("on-spec answer in blocking mode: %d", resp.StatusCode)
+	if resp.Status != 200 {
+		t.Fatalf("on-spec answer in blocking mode: %d", resp.Status)
 	}
 }
 
@@ -206,8 +200,8 @@ func TestProxyForwardsFaithfully(t *testing.T) {
 	up := newUpstream(t)
 	srv, _ := startProxy(t, up, nil)
 	resp, body := do(t, "GET", srv.URL+"/fake/things/good?x=1", "", map[string]string{"Authorization": "Bearer tok", "Connection": "close"})
-	if resp.StatusCode != 200 || !strings.Contains(body, `"fine"`) {
-		t.Fatalf("%d %s", resp.StatusCode, body)
+	if resp.Status != 200 || !strings.Contains(body, `"fine"`) {
+		t.Fatalf("%d %s", resp.Status, body)
 	}
 	if resp.Header.Get(proxy.HeaderOperation) != "readThing" {
 		t.Errorf("%s = %q", proxy.HeaderOperation, resp.Header.Get(proxy.HeaderOperation))

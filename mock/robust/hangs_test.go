@@ -41,26 +41,23 @@ func TestNoHangsNoOddAnswers(t *testing.T) {
 		{"override with Connection", "POST", "/__mock/overrides", "", `{"operation":"readSession","status":200,"headers":{"Connection":"close"}}`, 400, "", "framing"},
 		{"override with status 101", "POST", "/__mock/overrides", "", `{"operation":"readSession","status":101}`, 400, "", "informational"},
 	} {
-		req, _ := http.NewRequest(tt.method, srv.URL+tt.path, strings.NewReader(tt.body))
-		req.Header.Set("Authorization", "Bearer x")
+		r := request{method: tt.method, path: tt.path, header: http.Header{}}
 		if tt.body != "" {
-			req.Header.Set("Content-Type", "application/json")
+			r.body, r.ctype = []byte(tt.body), "application/json"
 		}
 		if tt.prefer != "" {
-			req.Header.Set("Prefer", tt.prefer)
+			r.header.Set("Prefer", tt.prefer)
 		}
-		res, err := c.Do(req)
+		a, err := trySend(c, srv.URL, r)
 		if err != nil {
 			t.Errorf("%s: %v", tt.name, err)
 			continue
 		}
-		raw, _ := io.ReadAll(res.Body)
-		res.Body.Close()
-		if res.StatusCode != tt.status || !strings.Contains(string(raw), tt.says) {
-			t.Errorf("%s: %d %s, want %d saying %q", tt.name, res.StatusCode, raw, tt.status, tt.says)
+		if a.status != tt.status || !strings.Contains(string(a.body), tt.says) {
+			t.Errorf("%s: %d %s, want %d saying %q", tt.name, a.status, a.body, tt.status, tt.says)
 		}
 		if tt.face != "" {
-			if err := vendorFormat(tt.face, answer{status: res.StatusCode, header: res.Header, body: raw}); err != nil {
+			if err := vendorFormat(tt.face, a); err != nil {
 				t.Errorf("%s: %v", tt.name, err)
 			}
 		}
@@ -97,7 +94,8 @@ func (l *errorLog) WithGroup(string) slog.Handler      { return l }
 // as client-gone.
 func TestClientHalfClose(t *testing.T) {
 	logs := &errorLog{}
-	addr := serveFor(t, server.Config{Log: slog.New(logs)})
+	served := mocktest.Serve(t, mocktest.WithConfig(func(c *server.Config) { *c = server.Config{Log: slog.New(logs)} }))
+	addr := strings.TrimPrefix(served.URL, "http://")
 	create := "POST /v1/environments/" + pingEnv + "/sessions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer x\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"
 	for i := range 40 {
 		conn, err := net.Dial("tcp", addr)
@@ -118,18 +116,14 @@ func TestClientHalfClose(t *testing.T) {
 		}
 	}
 	time.Sleep(400 * time.Millisecond) // the delayed requests end
-	res, err := http.Get("http://" + addr + "/__mock/journal")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
+	res := send(t, served, request{method: "GET", path: "/__mock/journal", noAuth: true})
 	var j struct {
 		Entries []struct {
 			Status int
 			Fault  string
 		}
 	}
-	if err := json.NewDecoder(res.Body).Decode(&j); err != nil {
+	if err := json.Unmarshal(res.body, &j); err != nil {
 		t.Fatal(err)
 	}
 	gone := 0

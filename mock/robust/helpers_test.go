@@ -17,6 +17,7 @@ import (
 
 	genpingone "github.com/idpmock/idpmock/gen/pingone"
 	genzitadel "github.com/idpmock/idpmock/gen/zitadel"
+	"github.com/idpmock/idpmock/mock/internal/httptestx"
 	"github.com/idpmock/idpmock/mock/mocktest"
 )
 
@@ -278,6 +279,9 @@ func send(t testing.TB, srv *mocktest.Server, r request) answer {
 	return a
 }
 
+// trySend builds what httptestx.Send cannot (raw bytes, a chunked body,
+// repeated headers, no bearer) and returns errors instead of failing, for
+// goroutines and tests that expect the transport to fail.
 func trySend(c *http.Client, base string, r request) (answer, error) {
 	var body io.Reader
 	if r.body != nil {
@@ -302,16 +306,8 @@ func trySend(c *http.Client, base string, r request) (answer, error) {
 	if r.cookie != "" {
 		req.Header.Set("Cookie", r.cookie)
 	}
-	resp, err := c.Do(req)
-	if err != nil {
-		return answer{}, err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return answer{}, fmt.Errorf("reading the answer: %w", err)
-	}
-	return answer{status: resp.StatusCode, header: resp.Header, body: b}, nil
+	a, err := httptestx.Exchange(c, req)
+	return answer{status: a.Status, header: a.Header, body: a.Raw}, err
 }
 
 // vendorFormat checks that a is an error document in f's format.

@@ -2,7 +2,6 @@ package robust_test
 
 import (
 	"bufio"
-	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -14,7 +13,6 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/idpmock/idpmock/mock"
 	"github.com/idpmock/idpmock/mock/mocktest"
 	"github.com/idpmock/idpmock/mock/server"
 )
@@ -99,29 +97,6 @@ func TestSessionCapPerTenant(t *testing.T) {
 	}
 }
 
-// serveFor runs a real listener with cfg until the test ends.
-func serveFor(t *testing.T, cfg server.Config) string {
-	t.Helper()
-	srv, err := server.New(context.Background(), cfg, mock.Vendors(mock.Config{})...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, ln, nil) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-	})
-	return ln.Addr().String()
-}
-
 // closedWithin reports whether the server closes conn within d (reading
 // whatever it sends first, such as a 408).
 func closedWithin(conn net.Conn, d time.Duration) bool {
@@ -136,7 +111,9 @@ func closedWithin(conn net.Conn, d time.Duration) bool {
 // timeout, is cut off on time.
 func TestServerTimeouts(t *testing.T) {
 	const timeout = 300 * time.Millisecond
-	addr := serveFor(t, server.Config{ReadTimeout: timeout, IdleTimeout: timeout, WriteTimeout: 2 * timeout, ShutdownTimeout: time.Second})
+	cfg := server.Config{ReadTimeout: timeout, IdleTimeout: timeout, WriteTimeout: 2 * timeout, ShutdownTimeout: time.Second}
+	base := mocktest.Serve(t, mocktest.WithConfig(func(c *server.Config) { *c = cfg })).URL
+	addr := strings.TrimPrefix(base, "http://")
 
 	t.Run("read", func(t *testing.T) {
 		conn, err := net.Dial("tcp", addr)
@@ -173,27 +150,21 @@ func TestServerTimeouts(t *testing.T) {
 		// A delay the write timeout would cut short (the client would get
 		// no answer at all) is refused when asked, naming the limit.
 		c := &http.Client{Timeout: 5 * time.Second}
-		body := strings.NewReader(`{"operation":"readSession","delayMs":900}`)
-		resp, err := c.Post("http://"+addr+"/__mock/overrides", "application/json", body)
+		a, err := trySend(c, base, request{method: "POST", path: "/__mock/overrides", ctype: "application/json", noAuth: true,
+			body: []byte(`{"operation":"readSession","delayMs":900}`)})
 		if err != nil {
 			t.Fatal(err)
 		}
-		raw, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != 400 || !strings.Contains(string(raw), "--write-timeout") {
-			t.Fatalf("override slower than the write timeout: %d %s", resp.StatusCode, raw)
+		if a.status != 400 || !strings.Contains(string(a.body), "--write-timeout") {
+			t.Fatalf("override slower than the write timeout: %d %s", a.status, a.body)
 		}
-		req, _ := http.NewRequest("GET", "http://"+addr+"/v1/environments/"+pingEnv+"/sessions/"+pingSession+"?__delay=900", nil)
-		req.Header.Set("Authorization", "Bearer x")
 		start := time.Now()
-		resp, err = c.Do(req)
+		a, err = trySend(c, base, request{method: "GET", path: "/v1/environments/" + pingEnv + "/sessions/" + pingSession + "?__delay=900"})
 		if err != nil {
 			t.Fatalf("no answer to a too-long __delay: %v after %v", err, time.Since(start))
 		}
-		raw, _ = io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != 400 || !strings.Contains(string(raw), "--write-timeout") || time.Since(start) > timeout {
-			t.Fatalf("__delay slower than the write timeout: %d after %v %s", resp.StatusCode, time.Since(start), raw)
+		if a.status != 400 || !strings.Contains(string(a.body), "--write-timeout") || time.Since(start) > timeout {
+			t.Fatalf("__delay slower than the write timeout: %d after %v %s", a.status, time.Since(start), a.body)
 		}
 	})
 }

@@ -22,6 +22,9 @@ import (
 // restart from the snapshot and log (without the clean shutdown that
 // writes a last snapshot) restores exactly the state the first process
 // held.
+//
+// It drives the handlers directly, not mocktest: the test decides when
+// each server's files are copied and when Close writes its snapshot.
 func TestStateFileChangeLog(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "state.json")
 	cfg := server.Config{PersistFile: file, PersistLogMax: 4 << 10}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/idpmock/idpmock/mock/internal/httptestx"
 	"github.com/idpmock/idpmock/mock/journal"
 	"github.com/idpmock/idpmock/mock/server"
 )
@@ -248,18 +249,9 @@ func TestAdminSecurityAndCORS(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			req, _ := http.NewRequest(tt.method, tt.srv()+tt.path, nil)
-			req.Header.Set("Authorization", "Bearer x")
-			for i := 0; i+1 < len(tt.header); i += 2 {
-				req.Header.Set(tt.header[i], tt.header[i+1])
-			}
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			resp.Body.Close()
-			if tt.status != 0 && resp.StatusCode != tt.status {
-				t.Errorf("status %d, want %d", resp.StatusCode, tt.status)
+			resp := httptestx.Send(t, http.DefaultClient, tt.srv(), tt.method, tt.path, "", append([]string{"Authorization", "Bearer x"}, tt.header...)...)
+			if tt.status != 0 && resp.Status != tt.status {
+				t.Errorf("status %d, want %d", resp.Status, tt.status)
 			}
 			if got := resp.Header.Get("Access-Control-Allow-Origin"); got != tt.allowOrig {
 				t.Errorf("Allow-Origin %q, want %q", got, tt.allowOrig)

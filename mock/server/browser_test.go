@@ -9,18 +9,13 @@ package server_test
 // Debian's chromium; skipped when it is absent).
 
 import (
-	"context"
-	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
-	"net/http/httptest"
-	"os/exec"
-	"strings"
 	"testing"
 	"time"
 
+	"github.com/idpmock/idpmock/mock/internal/browsertest"
 	"github.com/idpmock/idpmock/mock/journal"
+	"github.com/idpmock/idpmock/mock/mocktest"
 	"github.com/idpmock/idpmock/mock/server"
 )
 
@@ -71,77 +66,10 @@ type step struct {
 	Error      string         `json:"error"`
 }
 
-// chromiumBin finds a headless-capable Chromium, or skips the test.
-func chromiumBin(t *testing.T) string {
-	t.Helper()
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	t.Skip("no chromium on PATH (apt-get install -y chromium)")
-	return ""
-}
-
-// site serves a page (set later through the returned pointer, once the
-// mock's URL is known) and collects what the page reports.
-func newSite(t *testing.T) (*httptest.Server, *string, chan []step) {
-	t.Helper()
-	html := new(string)
-	report := make(chan []step, 1)
-	site := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		switch r.URL.Path {
-		case "/":
-			w.Header().Set("Content-Type", "text/html")
-			io.WriteString(w, *html)
-		case "/report":
-			raw, _ := io.ReadAll(r.Body)
-			var steps []step
-			if err := json.Unmarshal(raw, &steps); err != nil {
-				t.Errorf("report %s: %v", raw, err)
-			}
-			select {
-			case report <- steps:
-			default:
-			}
-		default:
-			http.NotFound(w, r)
-		}
-	}))
-	t.Cleanup(site.Close)
-	return site, html, report
-}
-
-// browse opens the site in headless Chromium and returns the page's report.
-func browse(t *testing.T, site *httptest.Server, report chan []step) []step {
-	t.Helper()
-	bin := chromiumBin(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, "--headless", "--no-sandbox", "--disable-gpu",
-		"--disable-background-networking", "--disable-component-update", "--disable-sync",
-		"--no-first-run", "--user-data-dir="+t.TempDir(), site.URL+"/")
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { cancel(); _ = cmd.Wait() }()
-	select {
-	case steps := <-report:
-		return steps
-	case <-ctx.Done():
-		t.Fatalf("no report from the page; chromium said:\n%s", stderr.String())
-	}
-	return nil
-}
-
 func TestBrowserCORS(t *testing.T) {
-	chromiumBin(t)
+	browsertest.Chromium(t)
 	srv := start(t)
-	site, html, report := newSite(t)
-	*html = fmt.Sprintf(page, srv.URL)
-	steps := browse(t, site, report)
+	steps := browsertest.NewSite[[]step](t, func() string { return fmt.Sprintf(page, srv.URL) }).Visit(t)
 	got := map[string]step{}
 	for _, s := range steps {
 		got[s.Name] = s
@@ -225,26 +153,24 @@ async function step(name, f) {
 // --admin-cors: a listed origin's page drives the admin API with the token;
 // the same page from an unlisted origin cannot.
 func TestBrowserAdminCORS(t *testing.T) {
-	chromiumBin(t)
-	listed, listedHTML, listedReport := newSite(t)
-	other, otherHTML, otherReport := newSite(t)
-	srv := start(t, withConfig(func(c *server.Config) {
+	browsertest.Chromium(t)
+	var srv *mocktest.Server // started below, once the listed origin is known
+	html := func() string { return fmt.Sprintf(adminPage, srv.URL) }
+	listed, other := browsertest.NewSite[[]step](t, html), browsertest.NewSite[[]step](t, html)
+	srv = start(t, withConfig(func(c *server.Config) {
 		c.Admin.Token, c.Admin.CORSOrigins = "dev", []string{listed.URL}
 	}))
-	*listedHTML = fmt.Sprintf(adminPage, srv.URL)
-	*otherHTML = *listedHTML
 
 	for _, c := range []struct {
-		name   string
-		site   *httptest.Server
-		report chan []step
-		want   map[string]int // step → status; 0 means the browser refused it
+		name string
+		site *browsertest.Site[[]step]
+		want map[string]int // step → status; 0 means the browser refused it
 	}{
-		{"listed origin", listed, listedReport, map[string]int{"clock with token": 200, "advance with token": 200, "wrong token": 401}},
-		{"other origin", other, otherReport, map[string]int{"clock with token": 0, "advance with token": 0, "wrong token": 0}},
+		{"listed origin", listed, map[string]int{"clock with token": 200, "advance with token": 200, "wrong token": 401}},
+		{"other origin", other, map[string]int{"clock with token": 0, "advance with token": 0, "wrong token": 0}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			steps := browse(t, c.site, c.report)
+			steps := c.site.Visit(t)
 			if len(steps) != len(c.want) {
 				t.Fatalf("steps %+v", steps)
 			}

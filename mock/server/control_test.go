@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/idpmock/idpmock/mock/internal/httptestx"
 	"github.com/idpmock/idpmock/mock/journal"
 	"github.com/idpmock/idpmock/mock/override"
 	"github.com/idpmock/idpmock/mock/problem"
@@ -160,10 +161,8 @@ func TestDroppedConnection(t *testing.T) {
 	// A fresh connection: Go's transport silently retries an idempotent
 	// request once when a reused connection closes without answering.
 	fresh := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
-	resp, err := fresh.Do(req)
-	if err == nil {
-		resp.Body.Close()
-		t.Fatalf("got an answer (%d), want a dropped connection", resp.StatusCode)
+	if resp, err := httptestx.Exchange(fresh, req); err == nil {
+		t.Fatalf("got an answer (%d), want a dropped connection", resp.Status)
 	}
 	if r := call(t, srv, "GET", "/fake/things/"+id, nil); r.status != 200 {
 		t.Errorf("after the drop: %d", r.status)

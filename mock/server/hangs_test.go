@@ -2,9 +2,10 @@ package server_test
 
 import (
 	"bytes"
-	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/idpmock/idpmock/mock/internal/httptestx"
 )
 
 // TestAdminBodyTooLarge: an admin body over the 64 MiB bound is a 413 that
@@ -18,17 +19,9 @@ func TestAdminBodyTooLarge(t *testing.T) {
 		if path == "/__mock/overrides" {
 			method = "POST"
 		}
-		req, _ := http.NewRequest(method, srv.URL+path, bytes.NewReader(big))
-		req.Header.Set("Content-Type", "application/json")
-		res, err := srv.Client().Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var b bytes.Buffer
-		_, _ = b.ReadFrom(res.Body)
-		res.Body.Close()
-		if res.StatusCode != 413 || !strings.Contains(b.String(), "67108864") {
-			t.Errorf("%s %s with 64 MiB + 10 bytes: %d %s", method, path, res.StatusCode, b.String())
+		res := httptestx.Send(t, srv.Client(), srv.URL, method, path, string(big))
+		if res.Status != 413 || !strings.Contains(string(res.Raw), "67108864") {
+			t.Errorf("%s %s with 64 MiB + 10 bytes: %d %s", method, path, res.Status, res.Raw)
 		}
 	}
 }

@@ -1,13 +1,12 @@
 package server_test
 
 import (
-	"bytes"
 	"encoding/json"
-	"io"
 	"net/http"
 	"testing"
 
 	"github.com/idpmock/idpmock/mock/internal/fakevendor"
+	"github.com/idpmock/idpmock/mock/internal/httptestx"
 	"github.com/idpmock/idpmock/mock/mocktest"
 	"github.com/idpmock/idpmock/mock/server"
 )
@@ -33,44 +32,25 @@ func (r reply) json(t *testing.T) map[string]any {
 	return m
 }
 
-// call sends one request; body, if not nil, is sent as JSON. Vendor calls
-// carry a bearer token unless header sets Authorization.
+// call sends one request through httptestx; body, if not nil, is sent as
+// JSON (a string as is, anything else marshalled). Requests carry a bearer
+// token; header pairs come after it, so "Authorization", "" sends none.
 func call(t *testing.T, srv *mocktest.Server, method, path string, body any, header ...string) reply {
 	t.Helper()
-	var rd io.Reader
-	if body != nil {
-		switch b := body.(type) {
-		case string:
-			rd = bytes.NewBufferString(b)
-		default:
-			raw, err := json.Marshal(b)
-			if err != nil {
-				t.Fatal(err)
-			}
-			rd = bytes.NewReader(raw)
+	var text string
+	switch b := body.(type) {
+	case nil:
+	case string:
+		text = b
+	default:
+		raw, err := json.Marshal(b)
+		if err != nil {
+			t.Fatal(err)
 		}
+		text = string(raw)
 	}
-	req, err := http.NewRequest(method, srv.URL+path, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	req.Header.Set("Authorization", "Bearer test-token")
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	resp, err := srv.Client().Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return reply{status: resp.StatusCode, header: resp.Header, body: raw}
+	r := httptestx.Send(t, srv.AnonymousClient(), srv.URL, method, path, text, append([]string{"Authorization", "Bearer test-token"}, header...)...)
+	return reply{status: r.Status, header: r.Header, body: r.Raw}
 }
 
 func create(t *testing.T, srv *mocktest.Server, name string, ttl int) string {

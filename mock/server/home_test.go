@@ -2,11 +2,11 @@ package server_test
 
 import (
 	"encoding/json"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
 
+	"github.com/idpmock/idpmock/mock/internal/httptestx"
 	"github.com/idpmock/idpmock/mock/server"
 )
 
@@ -27,16 +27,10 @@ func TestHomePage(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			req, _ := http.NewRequest("GET", c.url+"/", nil)
-			req.Header.Set("Accept", c.accept)
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer resp.Body.Close()
-			body, _ := io.ReadAll(resp.Body)
-			if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), c.wantType) {
-				t.Fatalf("%d %s: %s", resp.StatusCode, resp.Header.Get("Content-Type"), body)
+			resp := httptestx.Send(t, http.DefaultClient, c.url, "GET", "/", "", "Accept", c.accept)
+			body := resp.Raw
+			if resp.Status != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), c.wantType) {
+				t.Fatalf("%d %s: %s", resp.Status, resp.Header.Get("Content-Type"), body)
 			}
 			if c.wantType == "application/json" && !json.Valid(body) {
 				t.Errorf("not JSON: %s", body)

@@ -7,16 +7,11 @@ package zitadel_test
 // details headers a browser RPC client needs. Run with `make browser-test`.
 
 import (
-	"context"
-	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
-	"net/http/httptest"
-	"os/exec"
 	"strings"
 	"testing"
-	"time"
+
+	"github.com/idpmock/idpmock/mock/internal/browsertest"
 )
 
 const rpcPage = `<!doctype html><meta charset="utf-8"><title>idpmock RPC CORS</title><script>
@@ -58,57 +53,9 @@ type rpcStep struct {
 }
 
 func TestBrowserRPC(t *testing.T) {
-	bin := ""
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			bin = p
-			break
-		}
-	}
-	if bin == "" {
-		t.Skip("no chromium on PATH (apt-get install -y chromium)")
-	}
+	browsertest.Chromium(t)
 	srv := start(t)
-	report := make(chan []rpcStep, 1)
-	site := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		switch r.URL.Path {
-		case "/":
-			w.Header().Set("Content-Type", "text/html")
-			fmt.Fprintf(w, rpcPage, srv.URL)
-		case "/report":
-			raw, _ := io.ReadAll(r.Body)
-			var steps []rpcStep
-			if err := json.Unmarshal(raw, &steps); err != nil {
-				t.Errorf("report %s: %v", raw, err)
-			}
-			select {
-			case report <- steps:
-			default:
-			}
-		default:
-			http.NotFound(w, r)
-		}
-	}))
-	t.Cleanup(site.Close)
-
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, "--headless", "--no-sandbox", "--disable-gpu",
-		"--disable-background-networking", "--disable-component-update", "--disable-sync",
-		"--no-first-run", "--user-data-dir="+t.TempDir(), site.URL+"/")
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { cancel(); _ = cmd.Wait() }()
-
-	var steps []rpcStep
-	select {
-	case steps = <-report:
-	case <-ctx.Done():
-		t.Fatalf("no report from the page; chromium said:\n%s", stderr.String())
-	}
+	steps := browsertest.NewSite[[]rpcStep](t, func() string { return fmt.Sprintf(rpcPage, srv.URL) }).Visit(t)
 	got := map[string]rpcStep{}
 	for _, s := range steps {
 		got[s.Name] = s

@@ -18,6 +18,7 @@ import (
 
 	zitadelv1 "github.com/idpmock/idpmock/gen/zitadelpb/zitadel"
 	sessionpb "github.com/idpmock/idpmock/gen/zitadelpb/zitadel/session/v2"
+	"github.com/idpmock/idpmock/mock/internal/httptestx"
 	"github.com/idpmock/idpmock/mock/journal"
 	"github.com/idpmock/idpmock/mock/mocktest"
 	"github.com/idpmock/idpmock/mock/override"
@@ -182,16 +183,8 @@ func TestRPCCORS(t *testing.T) {
 		!strings.Contains(strings.ToLower(pre.header.Get("Access-Control-Allow-Headers")), "x-grpc-web") {
 		t.Fatalf("preflight: %d %v", pre.status, pre.header)
 	}
-	req, _ := http.NewRequest(http.MethodPost, srv.URL+connectSv+"GetSession", strings.NewReader("\x00\x00\x00\x00\x03\x0a\x011"))
-	req.Header.Set("Content-Type", "application/grpc-web+proto")
-	req.Header.Set("X-Grpc-Web", "1")
-	req.Header.Set("Origin", "http://app.example")
-	req.Header.Set("Authorization", bearer)
-	resp, err := srv.Client().Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
+	resp := httptestx.Send(t, srv.Client(), srv.URL, http.MethodPost, connectSv+"GetSession", "\x00\x00\x00\x00\x03\x0a\x011",
+		"Content-Type", "application/grpc-web+proto", "X-Grpc-Web", "1", "Origin", "http://app.example", "Authorization", bearer)
 	exposed := strings.ToLower(resp.Header.Get("Access-Control-Expose-Headers"))
 	if resp.Header.Get("Access-Control-Allow-Origin") != "http://app.example" || len(resp.Header.Values("Access-Control-Allow-Origin")) != 1 {
 		t.Fatalf("allow origin %v", resp.Header.Values("Access-Control-Allow-Origin"))
@@ -214,17 +207,10 @@ func jsonText(v any) (string, error) {
 func TestRPCUnsupportedCodec(t *testing.T) {
 	srv := start(t)
 	for _, ct := range []string{"application/grpc-web-text", "text/plain", ""} {
-		req, _ := http.NewRequest(http.MethodPost, srv.URL+connectSv+"GetSession", strings.NewReader("AAAAAAM="))
-		if ct != "" {
-			req.Header.Set("Content-Type", ct)
-		}
-		resp, err := srv.Client().Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusUnsupportedMediaType || !strings.Contains(resp.Header.Get("Accept-Post"), "application/grpc-web+proto") {
-			t.Errorf("%q: %d, Accept-Post %q", ct, resp.StatusCode, resp.Header.Get("Accept-Post"))
+		// An empty ct removes the Content-Type Send would add.
+		resp := httptestx.Send(t, srv.Client(), srv.URL, http.MethodPost, connectSv+"GetSession", "AAAAAAM=", "Content-Type", ct)
+		if resp.Status != http.StatusUnsupportedMediaType || !strings.Contains(resp.Header.Get("Accept-Post"), "application/grpc-web+proto") {
+			t.Errorf("%q: %d, Accept-Post %q", ct, resp.Status, resp.Header.Get("Accept-Post"))
 		}
 	}
 	// A Connect protocol version other than 1 is refused, as connect-go does.
@@ -286,14 +272,7 @@ func TestRPCRefusedCallsJournaled(t *testing.T) {
 	if bad.status != http.StatusBadRequest || str(bad.body, "code") != "invalid_argument" {
 		t.Fatalf("malformed Connect JSON: %d %s", bad.status, bad.raw)
 	}
-	req, _ := http.NewRequest(http.MethodPost, srv.URL+connectSv+"GetSession", strings.NewReader(""))
-	req.Header.Set("Content-Type", "application/grpc")
-	req.Header.Set("Authorization", bearer)
-	resp, err := h2c().Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
+	resp := httptestx.Send(t, h2c(), srv.URL, http.MethodPost, connectSv+"GetSession", "", "Content-Type", "application/grpc", "Authorization", bearer)
 	if resp.Header.Get("Grpc-Status") != "12" {
 		t.Fatalf("empty gRPC call: %v", resp.Header)
 	}

@@ -1,15 +1,14 @@
 package zitadel_test
 
 import (
-	"bytes"
 	"encoding/json"
-	"net/http"
 	"strings"
 	"testing"
 
 	"google.golang.org/protobuf/proto"
 
 	sessionpb "github.com/idpmock/idpmock/gen/zitadelpb/zitadel/session/v2"
+	"github.com/idpmock/idpmock/mock/internal/httptestx"
 	"github.com/idpmock/idpmock/mock/journal"
 )
 
@@ -24,14 +23,7 @@ func TestRPCRefusedBinaryKeepsNoSecret(t *testing.T) {
 		if ct == "application/proto" {
 			body = append(b, 0xff) // not decodable
 		}
-		req, _ := http.NewRequest("POST", srv.URL+connectSv+"SetSession", bytes.NewReader(body))
-		req.Header.Set("Content-Type", ct)
-		req.Header.Set("Authorization", bearer)
-		resp, err := h2c().Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
+		httptestx.Send(t, h2c(), srv.URL, "POST", connectSv+"SetSession", string(body), "Content-Type", ct, "Authorization", bearer)
 	}
 	es := srv.Requests(journal.Query{Unmatched: true})
 	if len(es) != 2 {

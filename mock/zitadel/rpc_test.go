@@ -1,11 +1,9 @@
 package zitadel_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
-	"io"
 	"net"
 	"net/http"
 	"strings"
@@ -19,6 +17,7 @@ import (
 	zitadelv1 "github.com/idpmock/idpmock/gen/zitadelpb/zitadel"
 	sessionpb "github.com/idpmock/idpmock/gen/zitadelpb/zitadel/session/v2"
 	"github.com/idpmock/idpmock/gen/zitadelpb/zitadel/session/v2/sessionpbconnect"
+	"github.com/idpmock/idpmock/mock/internal/httptestx"
 	"github.com/idpmock/idpmock/mock/journal"
 	"github.com/idpmock/idpmock/mock/mocktest"
 	"github.com/idpmock/idpmock/mock/override"
@@ -199,24 +198,17 @@ func TestRPCServerDeadline(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			req, _ := http.NewRequest(http.MethodPost, srv.URL+connectSv+"GetSession", bytes.NewReader(c.body))
-			req.Header.Set("Content-Type", c.ctype)
-			req.Header.Set(c.header, c.value)
-			req.Header.Set("Authorization", bearer)
 			start := time.Now()
-			resp, err := h2c().Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			body, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
+			resp := httptestx.Send(t, h2c(), srv.URL, http.MethodPost, connectSv+"GetSession", string(c.body),
+				"Content-Type", c.ctype, c.header, c.value, "Authorization", bearer)
+			body := resp.Raw
 			if time.Since(start) > 2*time.Second {
 				t.Fatalf("answered after %v, past the 150ms deadline", time.Since(start))
 			}
 			switch c.name {
 			case "connect":
-				if resp.StatusCode != http.StatusGatewayTimeout || !strings.Contains(string(body), `"deadline_exceeded"`) {
-					t.Fatalf("%d %s", resp.StatusCode, body)
+				if resp.Status != http.StatusGatewayTimeout || !strings.Contains(string(body), `"deadline_exceeded"`) {
+					t.Fatalf("%d %s", resp.Status, body)
 				}
 			default:
 				if resp.Header.Get("Grpc-Status") != "4" {

@@ -6,6 +6,7 @@ package httptestx
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -58,16 +59,28 @@ func Send(t testing.TB, c *http.Client, base, method, path, body string, hdr ...
 			req.Header.Set(hdr[i], hdr[i+1])
 		}
 	}
-	res, err := c.Do(req)
+	r, err := Exchange(c, req)
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	return r
+}
+
+// Exchange sends a request the caller built itself (raw or hostile bytes, a
+// body of unknown length, repeated headers) and reads the whole answer.
+// It returns errors rather than failing a test, so it may run on any
+// goroutine and serve tests that expect the transport to fail.
+func Exchange(c *http.Client, req *http.Request) (Reply, error) {
+	res, err := c.Do(req)
+	if err != nil {
+		return Reply{}, err
 	}
 	defer res.Body.Close()
 	raw, err := io.ReadAll(res.Body)
 	if err != nil {
-		t.Fatal(err)
+		return Reply{}, fmt.Errorf("reading the answer: %w", err)
 	}
-	return Reply{Status: res.StatusCode, Header: res.Header, Raw: raw}
+	return Reply{Status: res.StatusCode, Header: res.Header, Raw: raw}, nil
 }
 
 // Get walks a decoded JSON value by dotted path ("session.factors.user.id",

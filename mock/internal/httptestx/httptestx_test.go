@@ -2,8 +2,11 @@ package httptestx_test
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/idpmock/idpmock/mock/internal/httptestx"
@@ -52,5 +55,27 @@ func TestDoHeaders(t *testing.T) {
 				t.Errorf("got %d %s", r.Status, r.Raw)
 			}
 		})
+	}
+}
+
+// Exchange sends the request as built (here a body of unknown length) and
+// reports a transport failure as an error instead of failing the test.
+func TestExchange(t *testing.T) {
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Length", strconv.FormatInt(r.ContentLength, 10))
+		_, _ = io.Copy(w, r.Body)
+	}))
+	req, err := http.NewRequest(http.MethodPost, hs.URL, io.MultiReader(strings.NewReader("raw \x00 bytes")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := httptestx.Exchange(hs.Client(), req)
+	if err != nil || r.Status != http.StatusOK || string(r.Raw) != "raw \x00 bytes" || r.Header.Get("X-Length") != "-1" {
+		t.Fatalf("got %d %q length %s, %v", r.Status, r.Raw, r.Header.Get("X-Length"), err)
+	}
+	hs.Close()
+	req, _ = http.NewRequest(http.MethodGet, hs.URL, nil)
+	if r, err := httptestx.Exchange(hs.Client(), req); err == nil {
+		t.Fatalf("closed server answered %d", r.Status)
 	}
 }
