@@ -5,7 +5,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/labstack/echo/v4"
+
+	"github.com/idpmock/idpmock/mock/internal/fakevendor"
 	"github.com/idpmock/idpmock/mock/journal"
+	"github.com/idpmock/idpmock/mock/mocktest"
 	"github.com/idpmock/idpmock/mock/override"
 	"github.com/idpmock/idpmock/mock/server"
 )
@@ -49,6 +53,38 @@ func TestOneWriter(t *testing.T) {
 				t.Errorf("journal has %d entries for %s %d, want %d", got, tc.path, tc.status, before+1)
 			}
 		})
+	}
+	for _, l := range buf.lines(t) {
+		if l["msg"] == "error after the answer was written" {
+			t.Errorf("a second writer: %v", l)
+		}
+	}
+}
+
+// panicky is the fake vendor with a readThing that panics.
+type panicky struct{ server.Vendor }
+
+func (p panicky) Register(e *echo.Echo) {
+	p.Vendor.Register(e)
+	e.GET("/fake/things/:id", func(echo.Context) error { panic("boom") })
+}
+
+// A panic in strict mode is answered (the vendor's 500, checked and sent
+// by the strict step after the render step wrote it) and journaled once.
+func TestPanicAnsweredInStrictMode(t *testing.T) {
+	var buf syncBuffer
+	srv := mocktest.Start(t, mocktest.WithVendors(func(d server.Deps) (server.Vendor, error) {
+		v, err := fakevendor.New(d)
+		return panicky{v}, err
+	}), withConfig(func(c *server.Config) {
+		c.Log = slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}))
+	r := call(t, srv, "GET", "/fake/things/t1", nil)
+	if r.status != 500 || r.json(t)["error"] != "internal" {
+		t.Fatalf("got %d %s, want the vendor's 500", r.status, r.body)
+	}
+	if n := srv.Journal().Count(journal.Query{Operation: "readThing", Status: 500}); n != 1 {
+		t.Errorf("journal has %d 500s, want 1", n)
 	}
 	for _, l := range buf.lines(t) {
 		if l["msg"] == "error after the answer was written" {
