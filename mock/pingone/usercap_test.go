@@ -92,3 +92,51 @@ func TestUserCapUnderConcurrency(t *testing.T) {
 		t.Errorf("after the creates the user has %d sessions (%v), want 10", n, err)
 	}
 }
+
+// A state document with more than 10 sessions of one user is refused,
+// naming the cap, and nothing changes; 10 are taken.
+func TestUserCapInStateDocument(t *testing.T) {
+	srv := start(t, pingone.Options{}, t0)
+	r := call(t, srv, http.MethodGet, "/__mock/state", "")
+	mustStatus(t, r, http.StatusOK)
+	var doc map[string]any
+	if err := json.Unmarshal(r.Raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	delete(doc, "clock")
+	p1 := doc["vendors"].(map[string]any)["pingone"].(map[string]any)
+	seeded := p1["sessions"].([]any)[0].(map[string]any)
+	withSessions := func(n int) string {
+		var list []any
+		for i := range n {
+			s := map[string]any{}
+			for k, v := range seeded {
+				s[k] = v
+			}
+			s["id"] = fmt.Sprintf("00000000-0000-4000-8000-%012d", i)
+			list = append(list, s)
+		}
+		p1["sessions"] = list
+		raw, err := json.Marshal(doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(raw)
+	}
+	for _, tc := range []struct {
+		n, status int
+		want      string
+	}{
+		{11, http.StatusBadRequest, "more than 10 sessions of user " + userID},
+		{10, http.StatusOK, ""},
+	} {
+		r := call(t, srv, http.MethodPut, "/__mock/state", withSessions(tc.n))
+		if r.Status/100 != tc.status/100 || !strings.Contains(string(r.Raw), tc.want) {
+			t.Errorf("%d sessions of one user: %d %s, want %d naming %q", tc.n, r.Status, r.Raw, tc.status, tc.want)
+		}
+		if tc.status == http.StatusBadRequest {
+			mustStatus(t, call(t, srv, http.MethodGet, sessionsPath+"/"+seededSessionID, ""), http.StatusOK) // nothing changed
+		}
+	}
+	errorBody(t, call(t, srv, http.MethodGet, sessionsPath+"/"+seededSessionID, ""), http.StatusNotFound, "NOT_FOUND")
+}
