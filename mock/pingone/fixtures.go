@@ -221,13 +221,8 @@ func (v *Vendor) RestoreState(ctx context.Context, doc json.RawMessage) error {
 	if err != nil {
 		return err
 	}
-	if v.max > 0 {
-		perEnv := map[uuid.UUID]int{}
-		for _, s := range sessions {
-			if perEnv[s.EnvID]++; perEnv[s.EnvID] > v.max {
-				return fmt.Errorf("pingone state: /sessions: more than %d sessions in environment %s (--max-sessions)", v.max, s.EnvID)
-			}
-		}
+	if err := v.overCaps(sessions); err != nil {
+		return fmt.Errorf("pingone state: /sessions: %w", err)
 	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
@@ -246,5 +241,24 @@ func (v *Vendor) Reload(_ context.Context, fsys fs.FS) error {
 		return err
 	}
 	v.seed.Store(sd)
+	return nil
+}
+
+// overCaps names the first cap sessions break: the store's (see New)
+// would refuse them with a bare ErrFull.
+func (v *Vendor) overCaps(sessions []*session) error {
+	perEnv, perUser := map[uuid.UUID]int{}, map[string]int{}
+	for _, s := range sessions {
+		if perEnv[s.EnvID]++; v.max > 0 && perEnv[s.EnvID] > v.max {
+			return fmt.Errorf("more than %d sessions in environment %s (--max-sessions)", v.max, s.EnvID)
+		}
+		if s.UserID == uuid.Nil {
+			continue
+		}
+		k := userKey(s.EnvID, s.UserID)
+		if perUser[k]++; perUser[k] > maxSessionsPerUser {
+			return fmt.Errorf("more than %d sessions of user %s in environment %s (PingOne keeps %d)", maxSessionsPerUser, s.UserID, s.EnvID, maxSessionsPerUser)
+		}
+	}
 	return nil
 }

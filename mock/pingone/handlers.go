@@ -41,20 +41,19 @@ func (v *Vendor) CreateSession(ctx context.Context, req gen.CreateSessionRequest
 
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	if v.max > 0 && v.sessions.Count(indexEnv, s.EnvID.String()) >= v.max {
-		return nil, errSessionCap(v.max)
-	}
 	if in.token != nil {
-		if err := v.claimToken(ctx, s.EnvID, *in.token, s.ID, now); err != nil {
-			return nil, err
-		}
 		s.Token = *in.token
 	}
-	if err := v.sessions.Create(ctx, s); err != nil {
-		return nil, storeError(err)
-	}
-	if err := v.enforceUserCap(ctx, s.EnvID, s.UserID); err != nil {
+	if err := v.createSession(ctx, s, now); err != nil {
 		return nil, err
+	}
+	if in.token != nil {
+		// Claimed after the create so that a full environment answers
+		// first, as PingOne does; a conflict takes the session back.
+		if err := v.claimToken(ctx, s.EnvID, *in.token, s.ID, now); err != nil {
+			_, _ = v.sessions.Delete(ctx, s.ID.String())
+			return nil, err
+		}
 	}
 	return gen.CreateSession201JSONResponse(s.render(info.base, sessionURL(info.base, s))), nil
 }
@@ -311,16 +310,25 @@ func (v *Vendor) update(ctx context.Context, env, id uuid.UUID, in input) (*sess
 	info := infoFrom(ctx)
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	if _, err := v.live(ctx, env, id); err != nil {
-		return nil, err
-	}
 	now := v.clock.Now()
 	if in.token != nil {
+		// Read first so that a gone session answers 404 before a token
+		// conflict, as PingOne does; the check that holds is the one in
+		// the update below.
+		if _, err := v.live(ctx, env, id); err != nil {
+			return nil, err
+		}
 		if err := v.claimToken(ctx, env, *in.token, id, now); err != nil {
 			return nil, err
 		}
+	} else if err := v.checkEnv(env); err != nil {
+		return nil, err
 	}
 	s, err := v.sessions.Update(ctx, id.String(), func(s *session) (*session, error) {
+		// Liveness is checked in the same step that changes the session.
+		if s.EnvID != env || s.Expired(now) {
+			return nil, errNotFound()
+		}
 		apply(s, in, info, now)
 		if err := checkRenderable(s, in); err != nil {
 			return nil, err
@@ -351,6 +359,10 @@ func (v *Vendor) signOut(ctx context.Context, s *session) error {
 	return storeError(err)
 }
 
+func errTokenTaken() error {
+	return errInvalid(gen.UNIQUENESSVIOLATION, "token", "Another session of this environment already uses this token.", nil)
+}
+
 // claimToken makes token usable by session id: tokens are unique in an
 // environment among live sessions; an expired holder loses it. Callers hold v.mu.
 func (v *Vendor) claimToken(ctx context.Context, env uuid.UUID, token string, id uuid.UUID, now time.Time) error {
@@ -363,7 +375,7 @@ func (v *Vendor) claimToken(ctx context.Context, env uuid.UUID, token string, id
 			continue
 		}
 		if !h.Expired(now) {
-			return errInvalid(gen.UNIQUENESSVIOLATION, "token", "Another session of this environment already uses this token.", nil)
+			return errTokenTaken()
 		}
 		if _, err := v.sessions.Update(ctx, h.ID.String(), func(s *session) (*session, error) {
 			s.Token = ""
@@ -375,7 +387,57 @@ func (v *Vendor) claimToken(ctx context.Context, env uuid.UUID, token string, id
 	return nil
 }
 
-// enforceUserCap keeps a user's newest sessions only. Callers hold v.mu.
+// createSession stores s under the store's caps, checked as it creates
+// (no count then create): past the environment's cap PingOne's 429; a user
+// at PingOne's 10 loses their oldest session to the new one, unless s's
+// token is another live session's (checked before anything is evicted).
+// Callers hold v.mu, which orders the eviction and the retry among
+// writers; readers never see a user with more than 10.
+func (v *Vendor) createSession(ctx context.Context, s *session, now time.Time) error {
+	for {
+		cerr := v.sessions.Create(ctx, s)
+		if !errors.Is(cerr, state.ErrFull) || errors.As(cerr, new(*state.BudgetError)) {
+			return storeError(cerr)
+		}
+		if v.max > 0 && v.sessions.Count(indexEnv, s.EnvID.String()) >= v.max {
+			return errSessionCap(v.max)
+		}
+		list, err := v.userSessions(ctx, s.EnvID, s.UserID)
+		if err != nil {
+			return err
+		}
+		if s.UserID == uuid.Nil || len(list) < maxSessionsPerUser {
+			return cerr // a cap this function does not know
+		}
+		if s.Token != "" {
+			if err := v.tokenTaken(ctx, s.EnvID, s.Token, s.ID, now); err != nil {
+				return err
+			}
+		}
+		if _, err := v.sessions.Delete(ctx, list[len(list)-1].ID.String()); err != nil && !errors.Is(err, state.ErrNotFound) {
+			return storeError(err)
+		}
+	}
+}
+
+// tokenTaken reports (as PingOne's 400) whether a live session of env other
+// than id holds token.
+func (v *Vendor) tokenTaken(ctx context.Context, env uuid.UUID, token string, id uuid.UUID, now time.Time) error {
+	holders, err := v.sessions.Lookup(ctx, indexToken, tokenKey(env, token))
+	if err != nil {
+		return storeError(err)
+	}
+	for _, h := range holders {
+		if h.ID != id && !h.Expired(now) {
+			return errTokenTaken()
+		}
+	}
+	return nil
+}
+
+// enforceUserCap keeps a user's newest sessions only, after an update that
+// gave a session its user (the store checks index caps on create only).
+// Callers hold v.mu.
 func (v *Vendor) enforceUserCap(ctx context.Context, env, user uuid.UUID) error {
 	if user == uuid.Nil {
 		return nil

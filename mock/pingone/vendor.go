@@ -6,6 +6,7 @@ package pingone
 
 import (
 	"context"
+	"fmt"
 	"io/fs"
 	"log/slog"
 	"strings"
@@ -111,6 +112,11 @@ func New(d server.Deps, opts Options) (*Vendor, error) {
 			}
 			return []string{userKey(s.EnvID, s.UserID)}
 		}}),
+		// The caps are the store's, checked as it creates: an environment's
+		// sessions (the mock's --max-sessions) and a user's (PingOne's 10,
+		// see createSession for how a full user makes room).
+		state.WithIndexLimit[*session](indexEnv, d.MaxSessions),
+		state.WithIndexLimit[*session](indexUser, maxSessionsPerUser),
 	)
 	v.sessions.SetBudget(d.Sessions)
 	v.observeChanges(d.Changes)
@@ -145,6 +151,9 @@ func (v *Vendor) Reset(ctx context.Context, fixtures fs.FS) error {
 	sd, sessions, err := v.loadSeed(fixtures)
 	if err != nil {
 		return err
+	}
+	if err := v.overCaps(sessions); err != nil {
+		return fmt.Errorf("pingone fixtures: sessions: %w", err)
 	}
 	v.mu.Lock()
 	defer v.mu.Unlock()

@@ -40,6 +40,9 @@ type Exchange struct {
 	// journal is the request's journal entry, to record at once before a
 	// deliberate drop closes the connection; nil without a journal.
 	journal *journalRecord
+	// strict is the strict step's capture of the answer, checked and
+	// sent after the render step; nil outside strict mode.
+	strict *strictCheck
 }
 
 // exchangeContext is the Echo context every handler below beginExchange

@@ -57,17 +57,18 @@ func (s *Server) journalRequest(c echo.Context, next echo.HandlerFunc) error {
 		jr.tee.ResponseWriter = c.Response().Writer
 		c.Response().Writer = &jr.tee
 		ex.journal = jr
+		// The entry is recorded after the render step has written the
+		// answer (finishExchange), except for a deliberate drop, which
+		// never reaches it.
 		defer func() {
-			r := recover()
-			jr.record(r)
-			if r != nil {
+			if r := recover(); r != nil {
+				if r == http.ErrAbortHandler {
+					jr.record(r)
+				}
 				panic(r)
 			}
 		}()
-		if err := s.validateRequest(c, next); err != nil {
-			s.handleError(err, c)
-		}
-		return nil
+		return s.validateRequest(c, next)
 	}
 }
 

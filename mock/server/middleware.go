@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/getkin/kin-openapi/openapi3filter"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
@@ -130,50 +131,61 @@ func (s *Server) validateRequest(c echo.Context, next echo.HandlerFunc) error {
 			return next(c)
 		}
 
-		// Strict: capture the whole answer, check it, then send it.
-		real := c.Response().Writer
-		rec := &recorder{header: http.Header{}}
-		c.Response().Writer = rec
-		var err error
+		// Strict: capture the whole answer; the render step writes an
+		// error into the capture too, and checkStrict (after it) checks
+		// the answer and sends it.
+		ex.strict = &strictCheck{real: c.Response().Writer, rec: recorder{header: http.Header{}}, m: m, in: in}
+		c.Response().Writer = &ex.strict.rec
 		if p != nil {
-			err = p
-		} else {
-			err = next(c)
+			return p
 		}
-		if err != nil {
-			s.handleError(err, c)
-		}
-		c.Response().Writer = real
-		if s.goneBeforeAnswer(c, rec.status) {
-			return nil // nobody to answer, nothing to check
-		}
-		status := rec.status
-		if status == 0 {
-			status = http.StatusOK
-		}
-		if declared(route.Operation, status) {
-			if vp := m.validator.Response(req.Context(), in, status, rec.header, rec.body.Bytes()); vp != nil {
-				// Names and rules only: kin-openapi's messages quote the
-				// offending values, which may be tokens or codes.
-				s.cfg.Log.Error("strict mode: response breaks the spec", "operation", route.Operation.OperationID, "status", status, "fields", issueFields(vp))
-				c.Response().Committed = false
-				c.Response().Header().Del("Content-Type")
-				c.Response().Header().Del("Content-Length")
-				// The vendor's error body may not name the field; this header always does.
-				c.Response().Header().Set(conform.HeaderViolations, conform.HeaderValue(conform.Violations(vp, "response")))
-				if werr := m.vendor.WriteError(c, vp); werr != nil {
-					return werr
-				}
-				return nil
-			}
-		}
-		for k, vs := range rec.header {
-			real.Header()[k] = vs
-		}
-		real.WriteHeader(status)
-		_, _ = real.Write(rec.body.Bytes())
-		return nil
+		return next(c)
 	}
+}
+
+// strictCheck is the strict step's capture of one answer, checked after
+// the render step has written into it.
+type strictCheck struct {
+	real http.ResponseWriter
+	rec  recorder
+	m    *mounted
+	in   *openapi3filter.RequestValidationInput
+}
+
+// checkStrict checks a captured answer against the spec and sends it. An
+// answer that breaks the spec is not sent: the error it returns is, by
+// the render step, in the vendor's format.
+func (s *Server) checkStrict(c echo.Context, sc *strictCheck) error {
+	c.Response().Writer = sc.real
+	if s.goneBeforeAnswer(c, sc.rec.status) {
+		return nil // nobody to answer, nothing to check
+	}
+	status := sc.rec.status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	route := sc.in.Route
+	if declared(route.Operation, status) {
+		if vp := sc.m.validator.Response(c.Request().Context(), sc.in, status, sc.rec.header, sc.rec.body.Bytes()); vp != nil {
+			// Names and rules only: kin-openapi's messages quote the
+			// offending values, which may be tokens or codes.
+			s.cfg.Log.Error("strict mode: response breaks the spec", "operation", route.Operation.OperationID, "status", status, "fields", issueFields(vp))
+			// The captured answer was never sent: the response is still
+			// unwritten, so the render step may write the refusal.
+			c.Response().Committed = false
+			c.Response().Header().Del("Content-Type")
+			c.Response().Header().Del("Content-Length")
+			// The vendor's error body may not name the field; this header always does.
+			c.Response().Header().Set(conform.HeaderViolations, conform.HeaderValue(conform.Violations(vp, "response")))
+			return vp
+		}
+	}
+	for k, vs := range sc.rec.header {
+		sc.real.Header()[k] = vs
+	}
+	sc.real.WriteHeader(status)
+	_, _ = sc.real.Write(sc.rec.body.Bytes())
+	return nil
 }
 
 // problemFields names what made a request invalid: its issues' fields,
@@ -232,9 +244,19 @@ func (r *recorder) Write(b []byte) (int, error) {
 	return r.body.Write(b)
 }
 
+// secondWriter is logged when an error comes after its request's answer.
+const secondWriter = "error after the answer was written"
+
 // handleError renders any error in the owning vendor's format.
 func (s *Server) handleError(err error, c echo.Context) {
-	if c.Response().Committed || s.clientGone(err, c) {
+	if s.clientGone(err, c) {
+		return
+	}
+	if c.Response().Committed {
+		// Defensive: the pipeline renders once, after the steps below have
+		// returned without writing (TestOneWriter), so this only fires for
+		// an error returned after its answer went out, which no one reads.
+		s.cfg.Log.Error(secondWriter, "path", c.Request().URL.Path, "err", err)
 		return
 	}
 	var ve VendorError
