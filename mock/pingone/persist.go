@@ -5,26 +5,11 @@ import (
 	"encoding/json"
 
 	"github.com/idpmock/idpmock/mock/server"
-	"github.com/idpmock/idpmock/mock/state"
 )
 
-// observeChanges reports each session change to the server, so a persisted
-// state saves one session, not all of them, per change.
+// observeChanges logs sessions one by one for --state-file.
 func (v *Vendor) observeChanges(ch server.Changes) {
-	if ch == nil {
-		return
-	}
-	v.sessions.Observe(state.Observer[*session]{
-		Changed: func(key string, s *session, deleted bool) {
-			ch.Record(v.Name(), key, func() (json.RawMessage, error) {
-				if deleted {
-					return nil, nil
-				}
-				return json.Marshal(toStored(s))
-			})
-		},
-		Replaced: func() { ch.Replaced(v.Name()) },
-	})
+	server.ObserveRecords(ch, v.Name(), v.sessions, func(s *session) any { return toStored(s) })
 }
 
 // RecordsMember: sessions are logged one by one (server.Incremental).

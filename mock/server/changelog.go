@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 
 	"github.com/idpmock/idpmock/mock/admin"
+	"github.com/idpmock/idpmock/mock/state"
 )
 
 // Changes is how a vendor reports changes to its stored records (a store
@@ -218,3 +219,23 @@ func replayLog(st *admin.State, logs [][]byte, member func(vendor string) string
 }
 
 var errPersistClosed = errors.New("state file closed")
+
+// ObserveRecords reports every change of store's records to ch under vendor,
+// each record saved as doc(record) in JSON, so a persisted state saves one
+// record, not all of them, per change. A nil ch observes nothing.
+func ObserveRecords[T state.Record[T]](ch Changes, vendor string, store *state.Memory[T], doc func(T) any) {
+	if ch == nil {
+		return
+	}
+	store.Observe(state.Observer[T]{
+		Changed: func(key string, v T, deleted bool) {
+			ch.Record(vendor, key, func() (json.RawMessage, error) {
+				if deleted {
+					return nil, nil
+				}
+				return json.Marshal(doc(v))
+			})
+		},
+		Replaced: func() { ch.Replaced(vendor) },
+	})
+}
