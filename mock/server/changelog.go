@@ -222,12 +222,15 @@ var errPersistClosed = errors.New("state file closed")
 
 // ObserveRecords reports every change of store's records to ch under vendor,
 // each record saved as doc(record) in JSON, so a persisted state saves one
-// record, not all of them, per change. A nil ch observes nothing.
-func ObserveRecords[T state.Record[T]](ch Changes, vendor string, store *state.Memory[T], doc func(T) any) {
-	if ch == nil {
+// record, not all of them, per change. A nil ch, or a store that cannot be
+// observed (Redis, which keeps the state itself: no --state-file), observes
+// nothing.
+func ObserveRecords[T state.Record[T]](ch Changes, vendor string, store state.Store[T], doc func(T) any) {
+	m, ok := store.(*state.Memory[T])
+	if ch == nil || !ok {
 		return
 	}
-	store.Observe(state.Observer[T]{
+	m.Observe(state.Observer[T]{
 		Changed: func(key string, v T, deleted bool) {
 			ch.Record(vendor, key, func() (json.RawMessage, error) {
 				if deleted {

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"github.com/idpmock/idpmock/mock/state/stores"
+
 	"time"
 
 	"github.com/idpmock/idpmock/mock/journal"
@@ -27,5 +29,7 @@ func DefaultConfig() Config {
 		PersistDelay:     DefaultPersistDelay,
 		MaxSessions:      DefaultMaxSessions,
 		MaxTotalSessions: DefaultMaxTotalSessions,
+		Store:            "memory",
+		StorePrefix:      stores.DefaultPrefix,
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/idpmock/idpmock/mock/admin"
 	"github.com/idpmock/idpmock/mock/conform"
 	"github.com/idpmock/idpmock/mock/problem"
+	"github.com/idpmock/idpmock/mock/state"
 )
 
 // recoverPanics runs the inner steps and turns a panic into an internal
@@ -286,6 +287,10 @@ func toProblem(err error) *problem.Problem {
 	var p *problem.Problem
 	if errors.As(err, &p) {
 		return p
+	}
+	if errors.Is(err, state.ErrUnavailable) {
+		// The shared store is down: the vendor's own "unavailable".
+		return &problem.Problem{Kind: problem.Unavailable, Message: "the mock's state store is unavailable", Err: err}
 	}
 	var he *echo.HTTPError
 	if errors.As(err, &he) {

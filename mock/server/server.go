@@ -32,6 +32,7 @@ import (
 	"github.com/idpmock/idpmock/mock/override"
 	"github.com/idpmock/idpmock/mock/problem"
 	"github.com/idpmock/idpmock/mock/state"
+	"github.com/idpmock/idpmock/mock/state/stores"
 	"github.com/idpmock/idpmock/mock/validate"
 )
 
@@ -94,6 +95,14 @@ type Config struct {
 	// tenants together, a bound on memory: 0 means DefaultMaxTotalSessions,
 	// negative means no cap.
 	MaxTotalSessions int
+	// Store is where the state lives (--store): "" or "memory" for this
+	// process's memory, a redis:// or rediss:// URL to share it with other
+	// replicas. StorePrefix starts every Redis key (--store-prefix).
+	Store       string
+	StorePrefix string
+	// Stores, when set, is an already open backend (tests share one between
+	// two servers); it wins over Store, and the caller closes it.
+	Stores *stores.Backend
 }
 
 // DefaultMaxTotalSessions is the default process-wide session cap (about
@@ -187,6 +196,8 @@ type Server struct {
 	overrides *override.Set
 	reloadMu  sync.Mutex
 	persist   *persister // nil without PersistFile
+	stores    *stores.Backend
+	ownStores bool // opened by New, closed by Close
 	changes   changeFeed // record changes, to persist when persisting
 }
 
@@ -210,7 +221,22 @@ func New(ctx context.Context, cfg Config, factories ...VendorFactory) (*Server, 
 		return nil, err // only the default <fixtures>/overrides.json may be absent
 	}
 	cfg.Defaults()
-	s := &Server{cfg: cfg, clock: clock.New(), vendor: map[string]*mounted{}, ops: map[string]opRef{}, overrides: override.NewSet()}
+	backend, ownBackend := cfg.Stores, false
+	if backend == nil {
+		b, err := stores.Open(ctx, cfg.Store, stores.Options{Prefix: cfg.StorePrefix})
+		if err != nil {
+			return nil, fmt.Errorf("--store %s: %w", stores.Redact(cfg.Store), err)
+		}
+		backend, ownBackend = b, true
+	}
+	if backend.Shared() && cfg.PersistFile != "" {
+		if ownBackend {
+			backend.Close()
+		}
+		return nil, errors.New("--state-file keeps the memory store across restarts; with --store redis:// Redis keeps the state")
+	}
+	s := &Server{cfg: cfg, clock: clock.New(), vendor: map[string]*mounted{}, ops: map[string]opRef{}, overrides: override.NewSet(),
+		stores: backend, ownStores: ownBackend}
 	if cfg.JournalSize >= 0 {
 		s.journal = journal.New(cfg.JournalSize)
 	}
@@ -226,7 +252,7 @@ func New(ctx context.Context, cfg Config, factories ...VendorFactory) (*Server, 
 	s.echo = e
 
 	deps := Deps{Clock: s.clock, Log: cfg.Log, MaxSessions: max(cfg.MaxSessions, 0), Changes: &s.changes,
-		Sessions: state.NewBudget(cfg.MaxTotalSessions, "sessions"), BodyLimit: cfg.BodyLimit}
+		Sessions: state.NewBudget(cfg.MaxTotalSessions, "sessions"), BodyLimit: cfg.BodyLimit, Stores: backend}
 	// Building a vendor (parsing its spec, preparing its validator, loading
 	// its fixtures) is most of start-up and independent per vendor, so the
 	// vendors are built side by side while the admin API is mounted.
@@ -246,6 +272,7 @@ func New(ctx context.Context, cfg Config, factories ...VendorFactory) (*Server, 
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
+		s.closeStores()
 		return nil, err
 	}
 	if adminErr != nil {
@@ -294,12 +321,7 @@ func New(ctx context.Context, cfg Config, factories ...VendorFactory) (*Server, 
 	}
 	e.Use(s.innerSteps)
 
-	e.GET("/healthz", func(c echo.Context) error {
-		if !s.ready.Load() {
-			return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "starting"})
-		}
-		return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
-	})
+	e.GET("/healthz", s.healthz)
 	e.GET("/", s.home)
 	for _, name := range s.names {
 		s.vendor[name].vendor.Register(e)
@@ -332,7 +354,10 @@ func (s *Server) settle() {
 	debug.FreeOSMemory()
 }
 
-// buildVendor makes a vendor, its validator and its seeded state.
+// buildVendor makes a vendor, its validator and its seeded state. On a
+// shared store only the first replica ever started seeds it; the others
+// (and a restarted one) keep the shared state and load the fixtures' local
+// parts (Reloader), so a restart loses no session.
 func buildVendor(ctx context.Context, f VendorFactory, deps Deps, fixtures fs.FS) (*mounted, error) {
 	v, err := f(deps)
 	if err != nil {
@@ -346,7 +371,7 @@ func buildVendor(ctx context.Context, f VendorFactory, deps Deps, fixtures fs.FS
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", v.Name(), err)
 	}
-	if err := v.Reset(ctx, fixtures); err != nil {
+	if err := seed(ctx, v, deps.Stores, fixtures); err != nil {
 		return nil, fmt.Errorf("%s fixtures: %w", v.Name(), err)
 	}
 	return &mounted{vendor: v, validator: val}, nil
@@ -482,13 +507,24 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, ready func(addr net
 }
 
 // Close saves the state to PersistFile (if any) one last time and stops
-// saving; call it when the handler no longer serves. Serve calls it.
+// saving, and closes the store it opened; call it when the handler no
+// longer serves. Serve calls it.
 func (s *Server) Close(ctx context.Context) error {
+	defer s.closeStores()
 	if s.persist == nil {
 		return nil
 	}
 	return s.persist.close(ctx)
 }
+
+func (s *Server) closeStores() {
+	if s.ownStores {
+		s.stores.Close()
+	}
+}
+
+// Stores is the state backend (memory or Redis).
+func (s *Server) Stores() *stores.Backend { return s.stores }
 
 // owner finds the vendor that owns a URL path.
 func (s *Server) owner(path string) *mounted {

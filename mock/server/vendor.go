@@ -13,6 +13,7 @@ import (
 	"github.com/idpmock/idpmock/mock/clock"
 	"github.com/idpmock/idpmock/mock/problem"
 	"github.com/idpmock/idpmock/mock/state"
+	"github.com/idpmock/idpmock/mock/state/stores"
 )
 
 // Vendor is one identity provider's face of the mock: its spec, its
@@ -88,6 +89,9 @@ type Deps struct {
 	Changes Changes
 	// BodyLimit is the largest request body the server takes, in bytes.
 	BodyLimit int64
+	// Stores opens the vendor's stores (stores.OpenStore): in memory or in
+	// Redis, shared with other replicas; nil means memory.
+	Stores *stores.Backend
 }
 
 // Fronter is implemented by vendors that speak protocols beside their

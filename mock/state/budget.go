@@ -112,3 +112,10 @@ func (m *Memory[T]) overIndexCaps(vs []T) error {
 	}
 	return nil
 }
+
+// NewBudgetError is the error of a create that b refuses with used records
+// counted and asked more wanted (for stores that count elsewhere, as Redis
+// does inside its create script).
+func NewBudgetError(b *Budget, used, asked int) *BudgetError {
+	return &BudgetError{Limit: b.Limit(), Used: used, Asked: asked, What: b.what}
+}

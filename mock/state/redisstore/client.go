@@ -9,7 +9,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -34,6 +36,25 @@ type Client struct {
 	prefix string
 	opts   Options
 	trips  atomic.Uint64
+
+	budgetMu sync.Mutex
+	budgets  map[*state.Budget][]string // a budget's stores' all sets
+}
+
+// budgetGroup adds set (unless empty) to b's group and returns the group.
+func (c *Client) budgetGroup(b *state.Budget, set string) []string {
+	if b == nil {
+		return nil
+	}
+	c.budgetMu.Lock()
+	defer c.budgetMu.Unlock()
+	if c.budgets == nil {
+		c.budgets = make(map[*state.Budget][]string)
+	}
+	if set != "" && !slices.Contains(c.budgets[b], set) {
+		c.budgets[b] = append(c.budgets[b], set)
+	}
+	return c.budgets[b]
 }
 
 // Open connects to url (redis://[user:pass@]host:port/db or rediss://...).

@@ -77,8 +77,10 @@ end
 
 var pingScript = newScript(`return {'ok'}`)
 
-// createScript: KEYS = record, all, index keys...; ARGV = value, record key,
-// store cap, ttl ms, then one cap per index key (0 for none).
+// createScript: KEYS = record, all, index keys..., then the all sets of the
+// stores sharing a budget; ARGV = value, record key, store cap, ttl ms,
+// number of budget sets, budget (0 for none), then one cap per index key
+// (0 for none). A budget refusal answers the records counted.
 var createScript = newScript(`
 if redis.call('EXISTS', KEYS[1]) == 1 then return {'exists'} end
 local lim = tonumber(ARGV[3])
@@ -86,16 +88,24 @@ if lim > 0 then
   redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
   if redis.call('ZCARD', KEYS[2]) >= lim then return {'full'} end
 end
-for i = 3, #KEYS do
-  local l = tonumber(ARGV[i + 2])
+local nb = tonumber(ARGV[5])
+local last = #KEYS - nb
+for i = 3, last do
+  local l = tonumber(ARGV[i + 4])
   if l > 0 then
     redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', now)
     if redis.call('ZCARD', KEYS[i]) >= l then return {'full'} end
   end
 end
+local budget = tonumber(ARGV[6])
+if budget > 0 then
+  local used = 0
+  for i = last + 1, #KEYS do used = used + redis.call('ZCOUNT', KEYS[i], '(' .. now, '+inf') end
+  if used >= budget then return {'budget', tostring(used)} end
+end
 local ttl = tonumber(ARGV[4])
 setrec(KEYS[1], ARGV[1], ttl)
-for i = 2, #KEYS do add(KEYS[i], ARGV[2], ttl) end
+for i = 2, last do add(KEYS[i], ARGV[2], ttl) end
 return {'ok'}
 `)
 

@@ -37,6 +37,10 @@ type Config[T state.Record[T]] struct {
 	// Codec encodes records (JSON when nil). New refuses the JSON default
 	// for a type JSON would store only in part: give such a type a Codec.
 	Codec Codec[T]
+	// Budget bounds this store's records together with every other store of
+	// the client opened with the same Budget (--max-total-sessions), across
+	// replicas: each create counts the group's live records. nil: none.
+	Budget *state.Budget
 }
 
 // Store is a state.Store in Redis. Records are JSON strings; each index key
@@ -74,6 +78,7 @@ func New[T state.Record[T]](c *Client, cfg Config[T]) (*Store[T], error) {
 	}
 	s := &Store[T]{c: c, cfg: cfg, space: c.space(cfg.Name), indexes: make(map[string]bool)}
 	s.all = s.space + "all"
+	c.budgetGroup(cfg.Budget, s.all)
 	for _, ix := range cfg.Indexes {
 		if ix.Name == "" || strings.Contains(ix.Name, ":") || s.indexes[ix.Name] {
 			return nil, fmt.Errorf("redisstore: bad or duplicate index name %q", ix.Name)
@@ -161,7 +166,9 @@ func (s *Store[T]) Create(ctx context.Context, v T) error {
 	k := s.cfg.Key(v)
 	ixKeys, caps := s.indexKeys(v)
 	keys := append([]string{s.recKey(k), s.all}, ixKeys...)
-	args := append([]string{raw, k, strconv.Itoa(s.cfg.Limit), s.ttl(v)}, caps...)
+	group := s.c.budgetGroup(s.cfg.Budget, "")
+	keys = append(keys, group...)
+	args := append([]string{raw, k, strconv.Itoa(s.cfg.Limit), s.ttl(v), strconv.Itoa(len(group)), strconv.Itoa(s.cfg.Budget.Limit())}, caps...)
 	r, err := s.c.run(ctx, createScript, keys, args)
 	if err != nil {
 		return err
@@ -173,6 +180,12 @@ func (s *Store[T]) Create(ctx context.Context, v T) error {
 		return state.ErrExists
 	case "full":
 		return state.ErrFull
+	case "budget":
+		used := 0
+		if len(r) > 1 {
+			used, _ = strconv.Atoi(r[1])
+		}
+		return state.NewBudgetError(s.cfg.Budget, used, 1)
 	}
 	return fmt.Errorf("redisstore: create: unexpected reply %q", r)
 }

@@ -1,0 +1,51 @@
+package server
+
+import (
+	"context"
+	"io/fs"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/idpmock/idpmock/mock/state/stores"
+)
+
+// seeded is the counter family marking vendors whose shared state has been
+// seeded once; the admin reset never clears it.
+const seeded = "seeded"
+
+// seed fills a vendor's state from the fixtures: always in memory; on a
+// shared store only when no replica did before (or Redis lost the mark),
+// otherwise the vendor only loads the fixtures' local parts.
+func seed(ctx context.Context, v Vendor, b *stores.Backend, fixtures fs.FS) error {
+	if !b.Shared() {
+		return v.Reset(ctx, fixtures)
+	}
+	n, err := b.Counters(seeded).Next(ctx, v.Name())
+	if err != nil {
+		return err
+	}
+	if r, ok := v.(Reloader); ok && n > 1 {
+		return r.Reload(ctx, fixtures)
+	}
+	return v.Reset(ctx, fixtures)
+}
+
+// healthzTimeout bounds the store check of /healthz, below load balancers'
+// usual probe timeouts.
+const healthzTimeout = 500 * time.Millisecond
+
+// healthz is ready once serving and while the store answers; otherwise 503
+// with the reason, so a load balancer takes the replica out.
+func (s *Server) healthz(c echo.Context) error {
+	if !s.ready.Load() {
+		return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "starting"})
+	}
+	ctx, cancel := context.WithTimeout(c.Request().Context(), healthzTimeout)
+	defer cancel()
+	if err := s.stores.Ping(ctx); err != nil {
+		return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "store": s.stores.String(), "reason": err.Error()})
+	}
+	return c.JSON(http.StatusOK, map[string]string{"status": "ok", "store": s.stores.String()})
+}
