@@ -4,6 +4,7 @@
 package clock
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"sync"
@@ -202,4 +203,20 @@ func (c *Controlled) State() State {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	return State{Now: c.nowLocked(), Offset: c.offset, Frozen: c.frozen}
+}
+
+// Contextual is a Clock whose settings may live elsewhere (a shared store):
+// it reads them at most once per request context.
+type Contextual interface {
+	NowContext(ctx context.Context) time.Time
+}
+
+// Now is c's time for the request ctx belongs to. Vendors call it, not
+// c.Now(), so a clock shared across replicas costs one read per request;
+// call it after the request's first store read where the logic allows.
+func Now(ctx context.Context, c Clock) time.Time {
+	if cc, ok := c.(Contextual); ok {
+		return cc.NowContext(ctx)
+	}
+	return c.Now()
 }
