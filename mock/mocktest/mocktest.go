@@ -31,6 +31,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -92,6 +93,16 @@ func build(t testing.TB, opts []Option) (*server.Server, settings) {
 
 // Start runs a strict-mode mock until the test ends.
 func Start(t testing.TB, opts ...Option) *Server {
+	t.Helper()
+	if os.Getenv(EnvReplicas) != "" && os.Getenv(EnvRedis) != "" {
+		if s := replicated(t, opts); s != nil {
+			return s
+		}
+	}
+	return startOne(t, opts)
+}
+
+func startOne(t testing.TB, opts []Option) *Server {
 	t.Helper()
 	ms, st := build(t, opts)
 	// The listener speaks HTTP/1.1 and cleartext HTTP/2 as the real one does,
