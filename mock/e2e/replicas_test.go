@@ -205,6 +205,5 @@ func run(n, per int, f func(i, j int) error) []error {
 	return errs
 }
 
-
 // nReplicas behind the proxy.
 var nReplicas = 2
