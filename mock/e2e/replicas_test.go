@@ -206,4 +206,4 @@ func run(n, per int, f func(i, j int) error) []error {
 }
 
 // nReplicas behind the proxy.
-var nReplicas = 1
+var nReplicas = 2
