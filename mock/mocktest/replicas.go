@@ -9,6 +9,7 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -24,7 +25,8 @@ const (
 	// EnvReplicas, set (with EnvRedis), makes every Start a pair of
 	// replicas sharing that Redis behind a round-robin proxy, so an
 	// existing mocktest-based suite runs with traffic alternating between
-	// them (see StartReplicas).
+	// them (see StartReplicas). A number sets how many replicas ("1" checks
+	// the proxy and the Redis store without a second replica).
 	EnvReplicas = "IDPMOCK_TEST_REPLICAS"
 )
 
@@ -124,7 +126,11 @@ func replicated(t testing.TB, opts []Option) *Server {
 	if probe.cfg.Store != "" || probe.cfg.Stores != nil {
 		return nil
 	}
-	r := StartReplicas(t, 2, opts...)
+	n, err := strconv.Atoi(os.Getenv(EnvReplicas))
+	if err != nil || n < 1 {
+		n = 2
+	}
+	r := StartReplicas(t, n, opts...)
 	first := r.Servers[0]
 	return &Server{URL: r.URL, Mock: first.Mock, client: r.client, config: first.config}
 }
@@ -149,8 +155,11 @@ func newRoundRobin(targets []*url.URL) *roundRobin {
 	rr.h2c.Protocols.SetUnencryptedHTTP2(true)
 	mk := func(tr http.RoundTripper) *httputil.ReverseProxy {
 		return &httputil.ReverseProxy{
-			Transport:     tr,
-			FlushInterval: -1, // long polls and streams pass through at once
+			// No FlushInterval: streamed answers (no Content-Length) are
+			// flushed at once anyway, and flushing an empty gRPC error
+			// answer early would turn its status (sent as headers only) into
+			// headers without trailers.
+			Transport: tr,
 			Rewrite: func(pr *httputil.ProxyRequest) {
 				pr.SetURL(pr.In.Context().Value(targetKey{}).(*url.URL))
 				pr.Out.Host = pr.In.Host // as a load balancer keeps it
