@@ -113,7 +113,8 @@ redis-test:
 redis-bench:
 	GO=$(GO) bash .ci/redis-test.sh bench
 
-## bench: load benchmark against a bare-Echo baseline on loopback; writes docs/benchmarks.md (~3 min)
+## bench: load benchmark against a bare-Echo baseline on loopback, memory and Redis stores side by side
+##   (Redis when redis-server is installed); writes docs/benchmarks.md (~4 min)
 bench:
 	$(GO) run ./bench -out docs/benchmarks.md
 

@@ -1,8 +1,14 @@
 #!/usr/bin/env bash
-# redis-test: the Redis-backed state tests (mock/state/...) against a private
+# redis-test: every Redis test of the repository against a private
 # redis-server on a free loopback port, in a temp dir, without persistence;
 # never the system service. Installs Debian's redis-server if missing.
-#   .ci/redis-test.sh          tests (race detector)
+#   .ci/redis-test.sh          tests (race detector), in two passes:
+#     1. every package with a test that reads IDPMOCK_TEST_REDIS (directly or
+#        through mocktest.RedisAddr/StartReplicas), mock/state/... and the
+#        end-to-end checks of mock/e2e (two replicas behind a proxy);
+#     2. the vendor suites and contract scenarios (every mocktest.Start)
+#        with IDPMOCK_TEST_REPLICAS=2: each test's mock is two replicas on
+#        this Redis behind a round-robin proxy.
 #   .ci/redis-test.sh bench    BenchmarkStore: rueidis vs go-redis
 set -Eeuo pipefail
 cd "$(dirname "$0")/.."
@@ -50,5 +56,16 @@ export IDPMOCK_TEST_REDIS=127.0.0.1:$port
 if [ "${1:-}" = bench ]; then
   $GO test -run '^$' -bench 'BenchmarkStore|BenchmarkCachedRead|BenchmarkUpdateStrategy|BenchmarkCodec' -benchtime "${BENCHTIME:-3000x}" -count "${COUNT:-3}" ./mock/state/redisstore/
 else
-  $GO test -race -count=1 ./mock/state/...
+  # Packages whose tests use Redis when IDPMOCK_TEST_REDIS is set.
+  mapfile -t redis_pkgs < <(
+    { echo ./mock/state/...; echo ./mock/e2e;
+      grep -rlE --include='*_test.go' 'IDPMOCK_TEST_REDIS|mocktest\.(RedisAddr|StartReplicas|EnvRedis)' . |
+        grep -v '^./mock/state/' | xargs -r -n1 dirname; } | sort -u)
+  echo "== pass 1: Redis tests (${redis_pkgs[*]})"
+  $GO test -race -count=1 "${redis_pkgs[@]}"
+  # The vendor suites through two replicas. Not mock/server: its tests pin
+  # transport details (a dropped connection, timeouts) that a proxy in
+  # between changes by design.
+  echo "== pass 2: vendor suites and contract scenarios across two replicas"
+  IDPMOCK_TEST_REPLICAS=2 $GO test -race -count=1 ./contracts ./mock ./mock/pingone ./mock/zitadel
 fi

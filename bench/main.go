@@ -38,6 +38,8 @@ type config struct {
 	pool      int
 	live      int
 	profile   time.Duration
+	// storesOnly runs only the memory-vs-Redis comparison (-stores).
+	storesOnly bool
 }
 
 func main() {
@@ -50,6 +52,7 @@ func main() {
 	flag.Int64Var(&cfg.max, "max-requests", 2_000_000, "requests measured per run at most")
 	maxSessions := flag.Int("max-sessions", 100_000, "largest stored-session count of the scaling run")
 	quick := flag.Bool("quick", false, "short runs (0.5s, up to 10,000 sessions) for a smoke test")
+	flag.BoolVar(&cfg.storesOnly, "stores", false, "only the memory vs Redis store comparison (the report gets that section alone)")
 	flag.Parse()
 	if *quick {
 		cfg.duration, cfg.warmup, *maxSessions = 500*time.Millisecond, 100*time.Millisecond, 10_000
@@ -108,6 +111,7 @@ type report struct {
 	failures   []string
 	loadAvg    string
 	profiles   []profileRow
+	redis      *redisResult // nil: not run
 }
 
 // profileRow is pprof's view of one operation served in process.
@@ -136,6 +140,10 @@ func run(cfg config) error {
 		if out, err := cmd.CombinedOutput(); err != nil {
 			return fmt.Errorf("build %s: %v\n%s", pkg, err, out)
 		}
+	}
+
+	if cfg.storesOnly {
+		return storesOnly(rep, dir, mockBin)
 	}
 
 	// In process: the baseline's bytes and the allocations per request.
@@ -265,6 +273,15 @@ func run(cfg config) error {
 			rep.checkErrors(sc.name+" ("+target.name+")", out)
 		}
 		rep.ops = append(rep.ops, res)
+	}
+
+	// The same operations on the Redis store (skipped without redis-server).
+	if rep.redis, err = benchRedis(cfg, dir, mockBin); err != nil {
+		return err
+	}
+	for _, row := range rep.redis.Rows {
+		rep.checkErrors(row.Name+" (idpmock, memory store)", row.Memory)
+		rep.checkErrors(row.Name+" (idpmock, Redis store)", row.Redis)
 	}
 
 	// Connections: the read mix from 1 to 64 connections.

@@ -52,6 +52,8 @@ func (r *report) markdown() string {
 	}
 	p("\n")
 
+	r.redisMarkdown(p)
+
 	p("## Start-up and idle memory\n\n")
 	p("From exec to the first 200, polled every 0.2 ms on loopback; median over the %d fresh starts above.\n\n", len(r.mockStart))
 	p("| | idpmock | baseline |\n|---|--:|--:|\n")
