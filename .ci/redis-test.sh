@@ -61,11 +61,14 @@ else
     { echo ./mock/state/...; echo ./mock/e2e;
       grep -rlE --include='*_test.go' 'IDPMOCK_TEST_REDIS|mocktest\.(RedisAddr|StartReplicas|EnvRedis)' . |
         grep -v '^./mock/state/' | xargs -r -n1 dirname; } | sort -u)
+  # Both passes run; the script fails if either did.
+  rc=0
   echo "== pass 1: Redis tests (${redis_pkgs[*]})"
-  $GO test -race -count=1 "${redis_pkgs[@]}"
+  $GO test -race -count=1 "${redis_pkgs[@]}" || rc=1
   # The vendor suites through two replicas. Not mock/server: its tests pin
   # transport details (a dropped connection, timeouts) that a proxy in
   # between changes by design.
   echo "== pass 2: vendor suites and contract scenarios across two replicas"
-  IDPMOCK_TEST_REPLICAS=2 $GO test -race -count=1 ./contracts ./mock ./mock/pingone ./mock/zitadel
+  IDPMOCK_TEST_REPLICAS=2 $GO test -race -count=1 ./contracts ./mock ./mock/pingone ./mock/zitadel || rc=1
+  exit $rc
 fi
