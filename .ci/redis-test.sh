@@ -14,9 +14,14 @@ set -Eeuo pipefail
 cd "$(dirname "$0")/.."
 GO=${GO:-go}
 
-if ! command -v redis-server >/dev/null; then
+# redis-server, and nginx for mock/e2e's TestComposeBalancer (compose/nginx.conf
+# in front of two replicas; it skips without nginx).
+missing=()
+command -v redis-server >/dev/null || missing+=(redis-server)
+[ "${1:-}" = bench ] || command -v nginx >/dev/null || missing+=(nginx-light)
+if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends redis-server >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
 dir=$(mktemp -d)
