@@ -105,7 +105,8 @@ fuzz:
 durability-test:
 	IDPMOCK_DURABILITY=1 $(GO) test -count=1 -timeout 2m -run '^TestDurabilityAtSize$$' -v ./mock/robust
 
-## redis-test: the Redis store's tests on a private redis-server (installs Debian's redis-server if missing)
+## redis-test: every Redis test (stores, vendors, server, mock/e2e: two replicas behind a proxy), then the vendor
+##   suites and contract scenarios across two replicas, on a private redis-server (installs Debian's if missing; ~2.5 min)
 redis-test:
 	GO=$(GO) bash .ci/redis-test.sh
 
