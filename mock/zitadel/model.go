@@ -135,6 +135,10 @@ type intent struct {
 	IDPUserID string    `json:"idpUserId"`
 	ExpiresAt time.Time `json:"expiresAt,omitzero"`
 	Consumed  bool      `json:"-"`
+	// ConsumedBy is the request that consumed it (session id and a nonce),
+	// so a re-run of that request's session update accepts its own
+	// consumption; empty when restored from a state document.
+	ConsumedBy string `json:"-"`
 }
 
 func (i *intent) Clone() *intent { c := *i; return &c }
