@@ -378,3 +378,58 @@ func TestStoreUnavailable(t *testing.T) {
 		t.Errorf("gRPC list: %v, want unavailable", err)
 	}
 }
+
+// pttl is a Redis key's remaining TTL in ms (-1: none, -2: no key), read
+// with an inline command on a connection of its own.
+func pttl(t *testing.T, addr, key string) int64 {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", addr, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(time.Second))
+	if _, err := fmt.Fprintf(c, "PTTL %s\r\n", key); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 64)
+	n, err := c.Read(buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	line := strings.TrimSpace(string(buf[:n]))
+	v, err := strconv.ParseInt(strings.TrimPrefix(line, ":"), 10, 64)
+	if err != nil {
+		t.Fatalf("PTTL %s: %q", key, line)
+	}
+	return v
+}
+
+// Redis keeps a session for its remaining mock lifetime plus a day (at
+// least an hour), a session without expiry until it is deleted.
+func TestSessionSafetyTTL(t *testing.T) {
+	addr, prefix := redisAddr(t), testPrefix()
+	be := openBackend(t, addr, prefix)
+	srv := mocktest.Start(t, mocktest.WithVendors(zitadel.New), mocktest.WithConfig(func(c *server.Config) { c.Stores = be }))
+	t0 := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
+	setClocks(t0, srv)
+	key := func(id string) string { return prefix + "{zitadel:sessions}:r:" + id }
+	within := func(got int64, want time.Duration) bool {
+		return got <= want.Milliseconds() && got > (want-10*time.Second).Milliseconds()
+	}
+
+	forever, _ := createMini(t, srv, "")
+	if got := pttl(t, addr, key(forever)); got != -1 {
+		t.Errorf("session without expiry: PTTL %d, want none (-1)", got)
+	}
+	id, _ := createMini(t, srv, `,"lifetime":"3600s"`)
+	if got := pttl(t, addr, key(id)); !within(got, time.Hour+24*time.Hour) {
+		t.Errorf("lifetime 1h: PTTL %d ms, want about 25h", got)
+	}
+	// Ended long ago, then deleted: the floor of an hour.
+	setClocks(t0.Add(72*time.Hour), srv)
+	wantStatus(t, call(t, srv, http.MethodDelete, "/v2/sessions/"+id, ""), http.StatusOK)
+	if got := pttl(t, addr, key(id)); !within(got, time.Hour) {
+		t.Errorf("expired 71h ago: PTTL %d ms, want about 1h", got)
+	}
+}
