@@ -201,7 +201,7 @@ func (s *service) checkPassword(ctx context.Context, c *change, password string)
 // once, after the session was written or a check failed (failed): a wrong
 // password counts on the user (exactly once per call, whichever replica:
 // the counter's update is atomic, and a user locked meanwhile answers
-// locked), a right one resets the count, a recovery code is used. It
+// locked), a right one resets the count, OTP codes are logged. It
 // returns the call's error: failed, reworded for a wrong password, or the
 // store's.
 func (s *service) settle(ctx context.Context, c *change, failed *zerr) *zerr {
@@ -218,18 +218,6 @@ func (s *service) settle(ctx context.Context, c *change, failed *zerr) *zerr {
 				return nil, errUnchanged
 			}
 			x.PasswordFailures = 0
-			return x, nil
-		})
-		if err != nil && !errors.Is(err, errUnchanged) && !errors.Is(err, state.ErrNotFound) {
-			return storeErr(err)
-		}
-	}
-	if c.recoveryCode != "" {
-		_, err := s.users.Update(ctx, c.recoveryUser, func(x *user) (*user, error) {
-			if slices.Contains(x.UsedRecoveryCodes, c.recoveryCode) {
-				return nil, errUnchanged
-			}
-			x.UsedRecoveryCodes = append(x.UsedRecoveryCodes, c.recoveryCode)
 			return x, nil
 		})
 		if err != nil && !errors.Is(err, errUnchanged) && !errors.Is(err, state.ErrNotFound) {
@@ -347,14 +335,36 @@ func (s *service) checkRecoveryCode(ctx context.Context, c *change, code string)
 	if zerr != nil {
 		return zerr
 	}
-	codes := u.recoveryCodes()
+	codes := u.recoveryCodes(c.op)
 	if len(codes) == 0 {
 		return errRecoveryNotReady()
 	}
 	if !slices.Contains(codes, code) {
 		return errRecoveryInvalid()
 	}
-	c.recoveryUser, c.recoveryCode = u.ID, code // used by settle
+	// Used inside the user's update, so two calls can never both use it;
+	// marked with this request's op, a re-run of the session's update
+	// accepts its own use (as an intent's consumption).
+	_, err := s.users.Update(ctx, u.ID, func(x *user) (*user, error) {
+		if slices.Contains(x.UsedRecoveryCodes, code) {
+			if x.RecoveryCodeOps[code] == c.op {
+				return nil, errUnchanged
+			}
+			return nil, errRecoveryInvalid()
+		}
+		x.UsedRecoveryCodes = append(x.UsedRecoveryCodes, code)
+		if x.RecoveryCodeOps == nil {
+			x.RecoveryCodeOps = map[string]string{}
+		}
+		x.RecoveryCodeOps[code] = c.op
+		return x, nil
+	})
+	switch {
+	case errors.Is(err, state.ErrNotFound):
+		return newErr(codeFailedPrecondition, "COMMAND-Df4b3", "Errors.User.NotFound")
+	case err != nil && !errors.Is(err, errUnchanged):
+		return asZerr(err)
+	}
 	c.s.RecoveryAt = c.now
 	return nil
 }

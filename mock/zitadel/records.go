@@ -64,16 +64,18 @@ type userFields user
 
 type storedUser struct {
 	*userFields
-	PasswordFailures  int32    `json:"passwordFailures,omitempty"`
-	LockedOut         bool     `json:"lockedOut,omitempty"`
-	UsedRecoveryCodes []string `json:"usedRecoveryCodes,omitempty"`
+	PasswordFailures  int32             `json:"passwordFailures,omitempty"`
+	LockedOut         bool              `json:"lockedOut,omitempty"`
+	UsedRecoveryCodes []string          `json:"usedRecoveryCodes,omitempty"`
+	RecoveryCodeOps   map[string]string `json:"recoveryCodeOps,omitempty"`
 }
 
 // userCodec stores a user whole: fixture fields and login counters.
 type userCodec struct{}
 
 func (userCodec) Marshal(u *user) ([]byte, error) {
-	return json.Marshal(storedUser{userFields: (*userFields)(u), PasswordFailures: u.PasswordFailures, LockedOut: u.LockedOut, UsedRecoveryCodes: u.UsedRecoveryCodes})
+	return json.Marshal(storedUser{userFields: (*userFields)(u), PasswordFailures: u.PasswordFailures, LockedOut: u.LockedOut,
+		UsedRecoveryCodes: u.UsedRecoveryCodes, RecoveryCodeOps: u.RecoveryCodeOps})
 }
 
 func (userCodec) Unmarshal(b []byte) (*user, error) {
@@ -82,7 +84,7 @@ func (userCodec) Unmarshal(b []byte) (*user, error) {
 	if err := json.Unmarshal(b, &w); err != nil {
 		return nil, err
 	}
-	u.PasswordFailures, u.LockedOut, u.UsedRecoveryCodes = w.PasswordFailures, w.LockedOut, w.UsedRecoveryCodes
+	u.PasswordFailures, u.LockedOut, u.UsedRecoveryCodes, u.RecoveryCodeOps = w.PasswordFailures, w.LockedOut, w.UsedRecoveryCodes, w.RecoveryCodeOps
 	return u, nil
 }
 

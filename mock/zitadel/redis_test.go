@@ -433,3 +433,54 @@ func TestSessionSafetyTTL(t *testing.T) {
 		t.Errorf("expired 71h ago: PTTL %d ms, want about 1h", got)
 	}
 }
+
+// An intent and a recovery code are used once, however many calls try at
+// once through two replicas.
+func TestSharedStoreSingleUse(t *testing.T) {
+	srvs := replicas(t, 2)
+	const n = 8
+	race := func(do func(i int) reply) (ok int, others []reply) {
+		var wg sync.WaitGroup
+		replies := make([]reply, n)
+		for i := range n {
+			wg.Add(1)
+			go func() { defer wg.Done(); replies[i] = do(i) }()
+		}
+		wg.Wait()
+		for _, r := range replies {
+			if r.status/100 == 2 {
+				ok++
+			} else {
+				others = append(others, r)
+			}
+		}
+		return ok, others
+	}
+	ok, others := race(func(i int) reply {
+		return call(t, srvs[i%2], http.MethodPost, "/v2/sessions",
+			`{"checks":{"user":{"userId":"`+miniID+`"},"idpIntent":{"idpIntentId":"280310400000000001","idpIntentToken":"intent-token-mini"}}}`)
+	})
+	if ok != 1 {
+		t.Errorf("%d sessions consumed the intent, want 1", ok)
+	}
+	for _, r := range others {
+		if !strings.Contains(r.raw, "Intent has not succeeded") {
+			t.Errorf("intent: %d %s", r.status, r.raw)
+		}
+	}
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i], _ = createMini(t, srvs[i%2], "")
+	}
+	ok, others = race(func(i int) reply {
+		return call(t, srvs[(i+1)%2], http.MethodPatch, "/v2/sessions/"+ids[i], `{"checks":{"recoveryCode":{"code":"R3C0-V3RY-0002"}}}`)
+	})
+	if ok != 1 {
+		t.Errorf("%d sessions used the recovery code, want 1", ok)
+	}
+	for _, r := range others {
+		if !strings.Contains(r.raw, "Invalid recovery code") {
+			t.Errorf("recovery code: %d %s", r.status, r.raw)
+		}
+	}
+}

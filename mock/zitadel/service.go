@@ -142,16 +142,15 @@ type change struct {
 	// checked is the user resolveUser read for a user check, which the
 	// other checks reuse instead of reading it again.
 	checked *user
-	// op names this request: an intent it consumes is marked with it, so a
-	// re-run of the same update accepts its own consumption.
+	// op names this request: an intent it consumes and a recovery code it
+	// uses are marked with it, so a re-run of the same update accepts its
+	// own consumption.
 	op string
 
 	// Effects for settle: a wrong password (the user's id), a right one
-	// that resets a failure counter, a recovery code used, OTP codes to log.
+	// that resets a failure counter, OTP codes to log.
 	wrongPassword string
 	resetFailures string
-	recoveryUser  string
-	recoveryCode  string
 	otpLogs       []otpLog
 }
 

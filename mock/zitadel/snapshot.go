@@ -176,7 +176,7 @@ func (v *Vendor) RestoreState(ctx context.Context, raw json.RawMessage) error {
 	}
 	byID := make(map[string]*user, len(users))
 	for _, u := range users {
-		u.PasswordFailures, u.LockedOut, u.UsedRecoveryCodes = 0, false, nil
+		u.PasswordFailures, u.LockedOut, u.UsedRecoveryCodes, u.RecoveryCodeOps = 0, false, nil, nil
 		byID[u.ID] = u
 	}
 	seen := map[string]bool{}
