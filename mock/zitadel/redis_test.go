@@ -484,3 +484,31 @@ func TestSharedStoreSingleUse(t *testing.T) {
 		}
 	}
 }
+
+// Ids stay unique across replicas minting in the same millisecond (frozen
+// clocks): each replica has its own node part.
+func TestSharedStoreIDsUnique(t *testing.T) {
+	srvs := replicas(t, 2)
+	setClocks(time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC), srvs...)
+	const n = 40
+	var wg sync.WaitGroup
+	replies := make([]reply, n)
+	for i := range n {
+		wg.Add(1)
+		go func() { defer wg.Done(); replies[i] = call(t, srvs[i%2], http.MethodPost, "/v2/sessions", `{}`) }()
+	}
+	wg.Wait()
+	seen := map[string]bool{}
+	for _, r := range replies {
+		wantStatus(t, r, http.StatusCreated)
+		id := str(r.body, "sessionId")
+		if seen[id] {
+			t.Errorf("id %s minted twice", id)
+		}
+		seen[id] = true
+	}
+	r := call(t, srvs[0], http.MethodPost, "/v2/sessions/search", `{}`)
+	if got := str(r.body, "details.totalResult"); got != strconv.Itoa(n) {
+		t.Errorf("%s sessions listed, want %d", got, n)
+	}
+}
