@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# redis-test: the Redis-backed state tests (mock/state/...) against a private
+# redis-test: the Redis-backed state tests (mock/state/..., mock/zitadel) against a private
 # redis-server on a free loopback port, in a temp dir, without persistence;
 # never the system service. Installs Debian's redis-server if missing.
 #   .ci/redis-test.sh          tests (race detector)
@@ -51,4 +51,6 @@ if [ "${1:-}" = bench ]; then
   $GO test -run '^$' -bench 'BenchmarkStore|BenchmarkCachedRead|BenchmarkUpdateStrategy|BenchmarkCodec' -benchtime "${BENCHTIME:-3000x}" -count "${COUNT:-3}" ./mock/state/redisstore/
 else
   $GO test -race -count=1 ./mock/state/...
+  # ZITADEL's whole suite on the shared store, its Redis tests included.
+  IDPMOCK_TEST_ZITADEL_STORE=redis $GO test -race -count=1 ./mock/zitadel/
 fi
