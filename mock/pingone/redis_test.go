@@ -262,19 +262,35 @@ func TestTokenRaceAcrossReplicas(t *testing.T) {
 	}
 }
 
-// TestEnvironmentCapAcrossReplicas: the per-environment cap holds across
-// replicas creating at once: exactly the cap succeeds, the rest get
-// PingOne's 429.
-func TestEnvironmentCapAcrossReplicas(t *testing.T) {
-	const limit, n = 5, 24
-	srvs := replicas(t, pingone.Options{}, t0, openShared(t, 2), func(c *server.Config) { c.MaxSessions = limit })
-	path := "/v1/environments/" + otherEnvID + "/sessions"
-	body := `{"activeAt": "2024-05-01T12:00:00Z", "userAgent": "` + firefoxMac + `"}`
-	got := race(t, srvs, n, func(int) (string, string, string, []string) { return http.MethodPost, path, body, nil })
-	if got[http.StatusCreated] != limit || got[http.StatusTooManyRequests] != n-limit {
-		t.Errorf("statuses %v, want %d × 201 and %d × 429", got, limit, n-limit)
+// TestCapsAcrossReplicas: the per-environment cap (--max-sessions) and the
+// total one (--max-total-sessions) hold across replicas creating at once:
+// exactly the cap succeeds, the rest get PingOne's 429 naming the cap.
+func TestCapsAcrossReplicas(t *testing.T) {
+	const n = 24
+	tests := []struct {
+		name  string
+		edit  func(*server.Config)
+		limit int    // creates that succeed (the fixtures hold 1 session, in another environment)
+		says  string // in the 429's detail
+	}{
+		{"per environment", func(c *server.Config) { c.MaxSessions = 5 }, 5, "per environment"},
+		{"in total", func(c *server.Config) { c.MaxTotalSessions = 6 }, 5, "in total"},
 	}
-	errorBody(t, call(t, srvs[1], http.MethodPost, path, body), http.StatusTooManyRequests, "REQUEST_LIMITED")
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			srvs := replicas(t, pingone.Options{}, t0, openShared(t, 2), tc.edit)
+			path := "/v1/environments/" + otherEnvID + "/sessions"
+			body := `{"activeAt": "2024-05-01T12:00:00Z", "userAgent": "` + firefoxMac + `"}`
+			got := race(t, srvs, n, func(int) (string, string, string, []string) { return http.MethodPost, path, body, nil })
+			if got[http.StatusCreated] != tc.limit || got[http.StatusTooManyRequests] != n-tc.limit {
+				t.Errorf("statuses %v, want %d × 201 and %d × 429", got, tc.limit, n-tc.limit)
+			}
+			b := errorBody(t, call(t, srvs[1], http.MethodPost, path, body), http.StatusTooManyRequests, "REQUEST_LIMITED")
+			if !contains(str(b, "details.0.message"), tc.says) {
+				t.Errorf("429 detail %q does not say %q", str(b, "details.0.message"), tc.says)
+			}
+		})
+	}
 }
 
 // countingClock counts the reads of the vendor's clock; a shared clock is
@@ -455,4 +471,27 @@ func TestStoreDown(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	errorBody(t, call(t, srv, http.MethodGet, sessionsPath+"/"+id, ""), http.StatusNotFound, "NOT_FOUND")
+}
+
+// TestJoiningReplicaKeepsSessions: a replica that starts on a store others
+// already seeded (or restarts) only reloads the fixtures' environments and
+// users: every session stays, as it was.
+func TestJoiningReplicaKeepsSessions(t *testing.T) {
+	bs := openShared(t, 2)
+	opts := pingone.Options{BaseURL: "https://api.pingone.com/v1"} // the same links from both
+	first := replicas(t, opts, t0, bs[:1], nil)[0]
+	id := str(create(t, first, sessionJSON(t0, "", `"token": "kept",`)), "id")
+	before := call(t, first, http.MethodGet, sessionsPath+"/"+id, "")
+	mustStatus(t, before, http.StatusOK)
+
+	joined := mocktest.Start(t, mocktest.WithVendors(pingone.Factory(opts)),
+		mocktest.WithConfig(func(c *server.Config) { c.CORS, c.Stores = false, bs[1] }))
+	joined.Clock().Freeze()
+	joined.Clock().Set(t0)
+	for _, p := range []string{sessionsPath + "/" + id, sessionsPath + "/" + seededSessionID} {
+		for _, srv := range []*testServer{first, joined} {
+			mustStatus(t, call(t, srv, http.MethodGet, p, ""), http.StatusOK)
+		}
+	}
+	jsonEqual(t, call(t, joined, http.MethodGet, sessionsPath+"/me", "", "Cookie", "ST=kept").Raw, string(before.Raw))
 }
