@@ -32,7 +32,8 @@ func (v *Vendor) CreateSession(ctx context.Context, req gen.CreateSessionRequest
 		return nil, err
 	}
 	info := infoFrom(ctx)
-	// The create is the request's only store read, so the clock comes first.
+	// The session's times are needed before the store is touched: here
+	// the clock comes first.
 	now := clock.Now(ctx, v.clock)
 	s := &session{ID: uuid.New(), EnvID: req.EnvID, CreatedAt: now, Seq: nextSeq(), WrittenAt: now}
 	apply(s, in, info, now)
@@ -41,7 +42,7 @@ func (v *Vendor) CreateSession(ctx context.Context, req gen.CreateSessionRequest
 	}
 
 	if in.token != nil {
-		v.mu.Lock()
+		v.mu.Lock() // this process's token claims take turns (see v.mu)
 		defer v.mu.Unlock()
 		s.Token = *in.token
 	}

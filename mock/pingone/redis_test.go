@@ -231,6 +231,7 @@ func TestTokenRaceAcrossReplicas(t *testing.T) {
 	got := race(t, srvs, n, func(int) (string, string, string, []string) {
 		return http.MethodPost, sessionsPath, anon("raced"), nil
 	})
+	t.Logf("%d creates claiming one token: %v", n, got)
 	if got[http.StatusCreated] > 1 || got[http.StatusCreated]+got[http.StatusBadRequest] != n {
 		t.Errorf("creates claiming one token: %v, want at most one 201, the rest 400", got)
 	}
@@ -244,6 +245,7 @@ func TestTokenRaceAcrossReplicas(t *testing.T) {
 	got = race(t, srvs, n, func(i int) (string, string, string, []string) {
 		return http.MethodPut, sessionsPath + "/me", anon("rotated"), []string{"Cookie", fmt.Sprintf("ST=own-%d", i)}
 	})
+	t.Logf("%d updates claiming one token: %v", n, got)
 	if got[http.StatusOK] > 1 || got[http.StatusOK]+got[http.StatusBadRequest] != n {
 		t.Errorf("updates claiming one token: %v, want at most one 200, the rest 400", got)
 	}
