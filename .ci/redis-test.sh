@@ -50,7 +50,7 @@ export IDPMOCK_TEST_REDIS=127.0.0.1:$port
 if [ "${1:-}" = bench ]; then
   $GO test -run '^$' -bench 'BenchmarkStore|BenchmarkCachedRead|BenchmarkUpdateStrategy|BenchmarkCodec' -benchtime "${BENCHTIME:-3000x}" -count "${COUNT:-3}" ./mock/state/redisstore/
 else
-  $GO test -race -count=1 ./mock/state/...
+  $GO test -race -count=1 ./mock/state/... ./mock/pingone/
   # ZITADEL's whole suite on the shared store, its Redis tests included.
   IDPMOCK_TEST_ZITADEL_STORE=redis $GO test -race -count=1 ./mock/zitadel/
 fi
