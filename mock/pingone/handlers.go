@@ -78,7 +78,7 @@ func (v *Vendor) UpdateSession(ctx context.Context, req gen.UpdateSessionRequest
 	if err != nil {
 		return nil, err
 	}
-	s, err := v.update(ctx, req.EnvID, req.SessionID, in, "")
+	s, err := v.update(ctx, req.EnvID, req.SessionID, in, "", nil)
 	if err != nil {
 		return nil, err
 	}
@@ -93,7 +93,7 @@ func (v *Vendor) ResetSession(ctx context.Context, req gen.ResetSessionRequestOb
 	if err := v.checkEnv(req.EnvID); err != nil {
 		return nil, err
 	}
-	if err := v.signOut(ctx, req.EnvID, req.SessionID); err != nil {
+	if err := v.signOut(ctx, req.EnvID, req.SessionID, nil); err != nil {
 		return nil, err
 	}
 	return gen.ResetSession204Response{}, nil
@@ -119,7 +119,7 @@ func (v *Vendor) UpdateSessionByToken(ctx context.Context, req gen.UpdateSession
 	if err != nil {
 		return nil, err
 	}
-	s, err := v.update(ctx, req.EnvID, cur.ID, in, cur.Token)
+	s, err := v.update(ctx, req.EnvID, cur.ID, in, cur.Token, cur)
 	if err != nil {
 		return nil, err
 	}
@@ -135,7 +135,7 @@ func (v *Vendor) ResetSessionByToken(ctx context.Context, req gen.ResetSessionBy
 	if err != nil {
 		return nil, err
 	}
-	if err := v.signOut(ctx, req.EnvID, s.ID); err != nil {
+	if err := v.signOut(ctx, req.EnvID, s.ID, s); err != nil {
 		return nil, err
 	}
 	return gen.ResetSessionByToken204Response{}, nil
@@ -146,7 +146,7 @@ func (v *Vendor) DeleteSessionByToken(ctx context.Context, req gen.DeleteSession
 	if err != nil {
 		return nil, err
 	}
-	if _, err := v.sessions.Delete(ctx, s.ID.String()); err != nil {
+	if _, err := v.sessions.DeleteSeen(ctx, s); err != nil {
 		return nil, storeError(err)
 	}
 	return gen.DeleteSessionByToken204Response{}, nil
@@ -188,7 +188,7 @@ func (v *Vendor) DeleteUserSession(ctx context.Context, req gen.DeleteUserSessio
 	if err != nil {
 		return nil, err
 	}
-	if _, err := v.sessions.Delete(ctx, s.ID.String()); err != nil {
+	if _, err := v.sessions.DeleteSeen(ctx, s); err != nil {
 		return nil, storeError(err)
 	}
 	return gen.DeleteUserSession204Response{}, nil
@@ -319,8 +319,8 @@ var errUnchanged = errors.New("pingone: unchanged")
 
 // update applies in to the unexpired session id of env. held is the token
 // the session was found by ("" when found by ID): sending it again claims
-// nothing.
-func (v *Vendor) update(ctx context.Context, env, id uuid.UUID, in input, held string) (*session, error) {
+// nothing. seen is the session as just read, if it was (see write).
+func (v *Vendor) update(ctx context.Context, env, id uuid.UUID, in input, held string, seen *session) (*session, error) {
 	if err := v.checkUser(env, in.userID); err != nil {
 		return nil, err
 	}
@@ -346,7 +346,7 @@ func (v *Vendor) update(ctx context.Context, env, id uuid.UUID, in input, held s
 		kept    bool     // the session held the sent token already
 		newUser bool
 	)
-	s, err := v.sessions.Update(ctx, id.String(), func(s *session) (*session, error) {
+	s, err := v.write(ctx, id, seen, func(s *session) (*session, error) {
 		// Liveness is checked in the same step that changes the session,
 		// and answers before a token conflict, as PingOne does.
 		now := clock.Now(ctx, v.clock)
@@ -391,6 +391,15 @@ func (v *Vendor) update(ctx context.Context, env, id uuid.UUID, in input, held s
 	return s, nil
 }
 
+// write changes session id with fn, starting from seen when the caller has
+// just read it (by token or user): a shared store then skips its own read.
+func (v *Vendor) write(ctx context.Context, id uuid.UUID, seen *session, fn func(*session) (*session, error)) (*session, error) {
+	if seen != nil {
+		return v.sessions.UpdateSeen(ctx, seen, fn)
+	}
+	return v.sessions.Update(ctx, id.String(), fn)
+}
+
 // revert puts back prev, the state of session id before an update that
 // claimed token, unless the session has changed its token since.
 func (v *Vendor) revert(ctx context.Context, id uuid.UUID, token string, prev *session) error {
@@ -409,8 +418,8 @@ func (v *Vendor) revert(ctx context.Context, id uuid.UUID, token string, prev *s
 // signOut resets authentication of the unexpired session id of env: the
 // session stays (same id and token) but its sign-on is gone, so the user
 // must authenticate again.
-func (v *Vendor) signOut(ctx context.Context, env, id uuid.UUID) error {
-	_, err := v.sessions.Update(ctx, id.String(), func(s *session) (*session, error) {
+func (v *Vendor) signOut(ctx context.Context, env, id uuid.UUID, seen *session) error {
+	_, err := v.write(ctx, id, seen, func(s *session) (*session, error) {
 		now := clock.Now(ctx, v.clock)
 		if s.EnvID != env || s.Expired(now) {
 			return nil, errNotFound()
