@@ -69,7 +69,8 @@ else
   # Both passes run; the script fails if either did.
   rc=0
   echo "== pass 1: Redis tests (${redis_pkgs[*]})"
-  $GO test -race -count=1 "${redis_pkgs[@]}" || rc=1
+  # ZITADEL's whole suite runs on the shared store here (its Redis tests included).
+  IDPMOCK_TEST_ZITADEL_STORE=redis $GO test -race -count=1 "${redis_pkgs[@]}" || rc=1
   # The vendor suites through two replicas. Not mock/server: its tests pin
   # transport details (a dropped connection, timeouts) that a proxy in
   # between changes by design.
