@@ -134,13 +134,12 @@ func validateWithCompose(t *testing.T, files ...string) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			tmp := filepath.Join("..", ".compose-check-"+filepath.Base(f))
+			tmp := filepath.Join(t.TempDir(), filepath.Base(f))
 			lines := regexp.MustCompile(`(?m)^name:.*\n`).ReplaceAll(raw, nil)
 			if err := os.WriteFile(tmp, lines, 0o644); err != nil {
 				t.Fatal(err)
 			}
-			defer os.Remove(tmp)
-			args = []string{"-f", filepath.Base(tmp), "config", "-q"}
+			args = []string{"--project-directory", ".", "-f", tmp, "config", "-q"}
 		}
 		cmd := exec.Command(cli[0], args...)
 		cmd.Dir = ".."
