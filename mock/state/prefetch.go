@@ -120,3 +120,24 @@ func (p *Prefetch) Value(ctx context.Context, decode func(raw []byte, found bool
 	}
 	return p.val, p.err
 }
+
+// SeqLog is a Log whose entries are numbered across replicas (the shared
+// request journal): numbers only grow, Clear included, so a reader's
+// cursor stays meaningful.
+type SeqLog interface {
+	Log
+	// Push appends entry numbered one above every entry pushed before, by
+	// any replica, and returns its number.
+	Push(ctx context.Context, entry []byte) (int64, error)
+	// Since returns the entries kept numbered above since, oldest first,
+	// and the newest number given so far.
+	Since(ctx context.Context, since int64) ([]Numbered, int64, error)
+	// Newest is the newest number given so far (0 for none).
+	Newest(ctx context.Context) (int64, error)
+}
+
+// Numbered is one entry of a SeqLog.
+type Numbered struct {
+	Seq   int64
+	Entry []byte
+}
