@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"regexp"
@@ -168,13 +169,25 @@ func queryOf(b *gen.JournalQuery) (journal.Query, error) {
 	return q, nil
 }
 
-func listDoc(j *journal.Journal, q journal.Query) gen.JournalList {
-	last := int(j.Seq())
-	out := gen.JournalList{Entries: []gen.JournalEntry{}, Total: j.Len(), LastSeq: &last}
-	for _, e := range j.Find(q) {
+func listDoc(ctx context.Context, j *journal.Journal, q journal.Query) (gen.JournalList, error) {
+	seq, err := j.SeqContext(ctx)
+	if err != nil {
+		return gen.JournalList{}, asProblem(err)
+	}
+	total, err := j.LenContext(ctx)
+	if err != nil {
+		return gen.JournalList{}, asProblem(err)
+	}
+	es, err := j.FindContext(ctx, q)
+	if err != nil {
+		return gen.JournalList{}, asProblem(err)
+	}
+	last := int(seq)
+	out := gen.JournalList{Entries: []gen.JournalEntry{}, Total: total, LastSeq: &last}
+	for _, e := range es {
 		out.Entries = append(out.Entries, EntryDoc(e))
 	}
-	return out
+	return out, nil
 }
 
 // EntryDoc is a journal entry as the admin API shows it.

@@ -34,7 +34,17 @@ func (s *Server) control(c echo.Context, m *mounted, route *routers.Route, param
 	if !pref.Empty() {
 		ex.Prefer = pref.Raw
 	}
-	rule, hit := s.overrides.Take(override.Request{
+	var version int64
+	if s.overrides.Shared() {
+		// The overrides' version travels with the clock's settings: the
+		// request's one read of the control data.
+		st, err := s.clock.SettingsContext(req.Context())
+		if err != nil {
+			return true, err
+		}
+		version = st.Overrides
+	}
+	rule, hit, err := s.overrides.TakeContext(req.Context(), version, override.Request{
 		Operation:  route.Operation.OperationID,
 		PathParams: params,
 		Header:     req.Header,
@@ -44,6 +54,9 @@ func (s *Server) control(c echo.Context, m *mounted, route *routers.Route, param
 			return v
 		},
 	})
+	if err != nil {
+		return true, err
+	}
 	delay := pref.Delay()
 	if err := s.checkDelay(delay, "header", "Prefer delay"); err != nil {
 		return true, err
@@ -396,7 +409,7 @@ func (s *Server) AddOverride(ctx context.Context, spec override.Spec) (override.
 	if err := s.checkOverride(ctx, spec); err != nil {
 		return override.Rule{}, err
 	}
-	return s.overrides.Add(spec, override.SourceAPI, s.clock.Now()), nil
+	return s.overrides.AddContext(ctx, spec, override.SourceAPI, s.clock.Now())
 }
 
 // checkOverride refuses overrides that name no operation or would make
