@@ -43,7 +43,7 @@ func (c *Controlled) Share(cell state.UpdateCell[Settings]) {
 }
 
 // Shared reports whether the settings live in a shared cell.
-func (c *Controlled) Shared() bool { return c.shared != nil }
+func (c *Controlled) Shared() bool { return c != nil && c.shared != nil }
 
 // State is a snapshot of the clock's settings, for the admin API.
 type State struct {

@@ -44,7 +44,7 @@ func (s *Set) Share(table state.UpdateCell[Table], used state.Counters, bump fun
 }
 
 // Shared reports whether the rules live in a shared store.
-func (s *Set) Shared() bool { return s.shared != nil }
+func (s *Set) Shared() bool { return s != nil && s.shared != nil }
 
 // TakeContext is Take for the request ctx belongs to. version is the
 // shared rules' version the request read (ignored by a local set): rules
