@@ -29,6 +29,9 @@ func NewShared(log state.SeqLog) *Journal {
 	return &Journal{shared: &shared{log: log, wake: make(chan struct{})}}
 }
 
+// Shared reports whether the journal lives in a shared store.
+func (j *Journal) Shared() bool { return j != nil && j.shared != nil }
+
 // wire is an entry as the shared log keeps it: bodies already decoded and
 // redacted (no secret reaches the store), the problem without its cause.
 type wire struct {

@@ -16,6 +16,7 @@ import (
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/labstack/echo/v4"
 
+	"github.com/idpmock/idpmock/mock/clock"
 	"github.com/idpmock/idpmock/mock/override"
 	"github.com/idpmock/idpmock/mock/problem"
 	"github.com/idpmock/idpmock/mock/validate"
@@ -168,7 +169,7 @@ func (s *Server) writeCanned(c echo.Context, m *mounted, route *routers.Route, c
 			return m.vendor.WriteError(c, &problem.Problem{Kind: kind, Message: cn.reason})
 		}
 		if mt, ct := media(resp); mt != nil && mt.Schema != nil {
-			if b, err := json.Marshal(sample(mt.Schema, s.clock.Now(), 0)); err == nil {
+			if b, err := json.Marshal(sample(mt.Schema, clock.Now(c.Request().Context(), s.clock), 0)); err == nil {
 				body, ctype = b, ct
 			}
 		}

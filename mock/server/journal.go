@@ -124,6 +124,11 @@ func (jr *journalRecord) record(r any) {
 		}
 		e.SetResponse(c.Response().Header().Clone(), jr.tee.body, r)
 	}
+	if !s.journal.Shared() {
+		s.journal.Add(*e)
+		return
+	}
+	// Recorded even when the client has left: its answer may be complete.
 	if _, err := s.journal.AddContext(context.WithoutCancel(req.Context()), *e); err != nil {
 		s.cfg.Log.Warn("journal: entry not recorded", "method", e.Method, "path", e.Path, "err", err)
 	}

@@ -450,3 +450,36 @@ func TestReplicasStoreDown(t *testing.T) {
 		t.Errorf("clock after Redis came back: %d %s", r.status, r.body)
 	}
 }
+
+// TestReplicaRoundTrips pins what a vendor request costs in Redis: the
+// control data (clock and overrides version, one GET; the clock reads of
+// the vendor are free after it), the vendor's own command, and the journal
+// entry.
+func TestReplicaRoundTrips(t *testing.T) {
+	addr := redisAddr(t)
+	b, err := stores.Open(context.Background(), "redis://"+addr+"/0", stores.Options{Prefix: fmt.Sprintf("idpmocktest:%x:", rand.Uint64())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(b.Close)
+	srv := mocktest.Start(t, mocktest.WithVendors(newSharedVendor), withConfig(func(c *server.Config) { c.Stores = b }))
+	id := create(t, srv, "x", 3600)
+	call(t, srv, "GET", "/fake/things/"+id, nil) // the overrides are read once, then cached
+	tests := []struct {
+		name  string
+		path  string
+		trips uint64
+	}{
+		{"read", "/fake/things/" + id, 3},
+		{"not found", "/fake/things/nope", 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := b.RoundTrips()
+			call(t, srv, "GET", tt.path, nil)
+			if got := b.RoundTrips() - before; got != tt.trips {
+				t.Errorf("%d round trips, want %d", got, tt.trips)
+			}
+		})
+	}
+}

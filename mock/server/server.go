@@ -197,7 +197,7 @@ type Server struct {
 	reloadMu  sync.Mutex
 	persist   *persister // nil without PersistFile
 	stores    *stores.Backend
-	ownStores bool // opened by New, closed by Close
+	ownStores bool       // opened by New, closed by Close
 	changes   changeFeed // record changes, to persist when persisting
 }
 
