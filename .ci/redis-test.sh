@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# redis-test: the Redis-backed state tests (mock/state/..., and mock/server's
-# replicas sharing one Redis) against a private
+# redis-test: the Redis-backed state tests (mock/state/..., mock/pingone,
+# mock/zitadel, mock/server's replicas sharing one Redis) against a private
 # redis-server on a free loopback port, in a temp dir, without persistence;
 # never the system service. Installs Debian's redis-server if missing.
 #   .ci/redis-test.sh          tests (race detector)
@@ -51,5 +51,7 @@ export IDPMOCK_TEST_REDIS=127.0.0.1:$port
 if [ "${1:-}" = bench ]; then
   $GO test -run '^$' -bench 'BenchmarkStore|BenchmarkCachedRead|BenchmarkUpdateStrategy|BenchmarkCodec' -benchtime "${BENCHTIME:-3000x}" -count "${COUNT:-3}" ./mock/state/redisstore/
 else
-  $GO test -race -count=1 ./mock/state/... ./mock/server/
+  $GO test -race -count=1 ./mock/state/... ./mock/pingone/ ./mock/server/
+  # ZITADEL's whole suite on the shared store, its Redis tests included.
+  IDPMOCK_TEST_ZITADEL_STORE=redis $GO test -race -count=1 ./mock/zitadel/
 fi

@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 
 	gen "github.com/idpmock/idpmock/gen/pingone"
+	"github.com/idpmock/idpmock/mock/clock"
 	"github.com/idpmock/idpmock/mock/fixture"
 )
 
@@ -60,7 +61,7 @@ type reference struct {
 }
 
 // loadSeed reads and checks the PingOne fixtures.
-func (v *Vendor) loadSeed(fsys fs.FS) (*seed, []*session, error) {
+func (v *Vendor) loadSeed(ctx context.Context, fsys fs.FS) (*seed, []*session, error) {
 	var ef environmentsFile
 	if err := fixture.Load(fsys, v.Name(), "environments", v.spec, &ef); err != nil {
 		return nil, nil, err
@@ -76,7 +77,7 @@ func (v *Vendor) loadSeed(fsys fs.FS) (*seed, []*session, error) {
 	if err := fixture.Load(fsys, v.Name(), "sessions", v.spec, &sf); err != nil {
 		return nil, nil, err
 	}
-	sessions, err := v.fromStored(sf, "fixture pingone/sessions.json", sd)
+	sessions, err := v.fromStored(ctx, sf, "fixture pingone/sessions.json", sd)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -85,8 +86,8 @@ func (v *Vendor) loadSeed(fsys fs.FS) (*seed, []*session, error) {
 
 // fromStored turns stored sessions into records. With a seed, every
 // environment and user must be one of the seed's.
-func (v *Vendor) fromStored(sf sessionsFile, file string, sd *seed) ([]*session, error) {
-	now := v.clock.Now()
+func (v *Vendor) fromStored(ctx context.Context, sf sessionsFile, file string, sd *seed) ([]*session, error) {
+	now := clock.Now(ctx, v.clock)
 	tokens := map[string]bool{}
 	ids := map[uuid.UUID]bool{}
 	out := make([]*session, 0, len(sf.Sessions))
@@ -108,7 +109,8 @@ func (v *Vendor) fromStored(sf sessionsFile, file string, sd *seed) ([]*session,
 			IdleMinutes: defaultIdleMinutes,
 			UserAgent:   f.UserAgent,
 			Locations:   f.Locations,
-			Seq:         v.seq.Add(1),
+			Seq:         nextSeq(),
+			WrittenAt:   now,
 		}
 		if f.User != nil && f.User.ID != uuid.Nil {
 			if env, ok := sd.userEnv(f.User.ID); sd != nil && (!ok || env != f.Environment.ID) {
@@ -185,7 +187,7 @@ func toStored(s *session) storedSession {
 // SnapshotState returns every session, in the sessions fixture format
 // with all times absolute (server.Stateful).
 func (v *Vendor) SnapshotState(ctx context.Context) (json.RawMessage, error) {
-	all, err := v.sessions.List(ctx, nil)
+	all, err := v.sessions.Dump(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -217,7 +219,7 @@ func (v *Vendor) RestoreState(ctx context.Context, doc json.RawMessage) error {
 	if v.opts.KnownEnvironmentsOnly {
 		sd = v.seed.Load()
 	}
-	sessions, err := v.fromStored(sf, "pingone state", sd)
+	sessions, err := v.fromStored(ctx, sf, "pingone state", sd)
 	if err != nil {
 		return err
 	}
@@ -226,7 +228,7 @@ func (v *Vendor) RestoreState(ctx context.Context, doc json.RawMessage) error {
 	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	if err := v.sessions.Restore(sessions); err != nil {
+	if err := v.sessions.Load(ctx, sessions); err != nil {
 		return fmt.Errorf("pingone state: /sessions: %w (--max-total-sessions)", err)
 	}
 	return nil
@@ -235,8 +237,8 @@ func (v *Vendor) RestoreState(ctx context.Context, doc json.RawMessage) error {
 // Reload takes edited fixtures while running (server.Reloader): the known
 // environments and users change, live sessions stay. Nothing changes if
 // any file is invalid.
-func (v *Vendor) Reload(_ context.Context, fsys fs.FS) error {
-	sd, _, err := v.loadSeed(fsys)
+func (v *Vendor) Reload(ctx context.Context, fsys fs.FS) error {
+	sd, _, err := v.loadSeed(ctx, fsys)
 	if err != nil {
 		return err
 	}

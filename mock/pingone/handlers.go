@@ -7,11 +7,11 @@ import (
 	"io"
 	"mime"
 	"slices"
-	"time"
 
 	"github.com/google/uuid"
 
 	gen "github.com/idpmock/idpmock/gen/pingone"
+	"github.com/idpmock/idpmock/mock/clock"
 	"github.com/idpmock/idpmock/mock/problem"
 	"github.com/idpmock/idpmock/mock/state"
 )
@@ -32,26 +32,32 @@ func (v *Vendor) CreateSession(ctx context.Context, req gen.CreateSessionRequest
 		return nil, err
 	}
 	info := infoFrom(ctx)
-	now := v.clock.Now()
-	s := &session{ID: uuid.New(), EnvID: req.EnvID, CreatedAt: now, Seq: v.seq.Add(1)}
+	// The session's times are needed before the store is touched: here
+	// the clock comes first.
+	now := clock.Now(ctx, v.clock)
+	s := &session{ID: uuid.New(), EnvID: req.EnvID, CreatedAt: now, Seq: nextSeq(), WrittenAt: now}
 	apply(s, in, info, now)
 	if err := checkRenderable(s, in); err != nil {
 		return nil, err
 	}
 
-	v.mu.Lock()
-	defer v.mu.Unlock()
 	if in.token != nil {
+		v.mu.Lock() // this process's token claims take turns (see v.mu)
+		defer v.mu.Unlock()
 		s.Token = *in.token
 	}
-	if err := v.createSession(ctx, s, now); err != nil {
+	if err := v.createSession(ctx, s); err != nil {
 		return nil, err
 	}
 	if in.token != nil {
-		// Claimed after the create so that a full environment answers
-		// first, as PingOne does; a conflict takes the session back.
-		if err := v.claimToken(ctx, s.EnvID, *in.token, s.ID, now); err != nil {
-			_, _ = v.sessions.Delete(ctx, s.ID.String())
+		// Claimed after the create, so that a full environment answers
+		// first, as PingOne does, and so that of two replicas claiming the
+		// token at once at most one keeps it (the later check sees the
+		// other's session); a conflict takes the session back.
+		if err := v.claimToken(ctx, s.EnvID, *in.token, s.ID); err != nil {
+			if _, derr := v.sessions.Delete(ctx, s.ID.String()); derr != nil && !errors.Is(derr, state.ErrNotFound) {
+				return nil, storeError(derr)
+			}
 			return nil, err
 		}
 	}
@@ -72,7 +78,7 @@ func (v *Vendor) UpdateSession(ctx context.Context, req gen.UpdateSessionRequest
 	if err != nil {
 		return nil, err
 	}
-	s, err := v.update(ctx, req.EnvID, req.SessionID, in)
+	s, err := v.update(ctx, req.EnvID, req.SessionID, in, "", nil)
 	if err != nil {
 		return nil, err
 	}
@@ -84,11 +90,10 @@ func (v *Vendor) ResetSession(ctx context.Context, req gen.ResetSessionRequestOb
 	if err := checkLogoutRequest(ctx, req.Body); err != nil {
 		return nil, err
 	}
-	s, err := v.live(ctx, req.EnvID, req.SessionID)
-	if err != nil {
+	if err := v.checkEnv(req.EnvID); err != nil {
 		return nil, err
 	}
-	if err := v.signOut(ctx, s); err != nil {
+	if err := v.signOut(ctx, req.EnvID, req.SessionID, nil); err != nil {
 		return nil, err
 	}
 	return gen.ResetSession204Response{}, nil
@@ -114,7 +119,7 @@ func (v *Vendor) UpdateSessionByToken(ctx context.Context, req gen.UpdateSession
 	if err != nil {
 		return nil, err
 	}
-	s, err := v.update(ctx, req.EnvID, cur.ID, in)
+	s, err := v.update(ctx, req.EnvID, cur.ID, in, cur.Token, cur)
 	if err != nil {
 		return nil, err
 	}
@@ -130,7 +135,7 @@ func (v *Vendor) ResetSessionByToken(ctx context.Context, req gen.ResetSessionBy
 	if err != nil {
 		return nil, err
 	}
-	if err := v.signOut(ctx, s); err != nil {
+	if err := v.signOut(ctx, req.EnvID, s.ID, s); err != nil {
 		return nil, err
 	}
 	return gen.ResetSessionByToken204Response{}, nil
@@ -141,7 +146,7 @@ func (v *Vendor) DeleteSessionByToken(ctx context.Context, req gen.DeleteSession
 	if err != nil {
 		return nil, err
 	}
-	if _, err := v.sessions.Delete(ctx, s.ID.String()); err != nil {
+	if _, err := v.sessions.DeleteSeen(ctx, s); err != nil {
 		return nil, storeError(err)
 	}
 	return gen.DeleteSessionByToken204Response{}, nil
@@ -183,7 +188,7 @@ func (v *Vendor) DeleteUserSession(ctx context.Context, req gen.DeleteUserSessio
 	if err != nil {
 		return nil, err
 	}
-	if _, err := v.sessions.Delete(ctx, s.ID.String()); err != nil {
+	if _, err := v.sessions.DeleteSeen(ctx, s); err != nil {
 		return nil, storeError(err)
 	}
 	return gen.DeleteUserSession204Response{}, nil
@@ -236,7 +241,7 @@ func (v *Vendor) live(ctx context.Context, env, id uuid.UUID) (*session, error) 
 	if err != nil {
 		return nil, storeError(err)
 	}
-	if s.EnvID != env || s.Expired(v.clock.Now()) {
+	if s.EnvID != env || s.Expired(clock.Now(ctx, v.clock)) {
 		return nil, errNotFound()
 	}
 	return s, nil
@@ -255,7 +260,7 @@ func (v *Vendor) byToken(ctx context.Context, env uuid.UUID, token *string) (*se
 	if err != nil {
 		return nil, storeError(err)
 	}
-	now := v.clock.Now()
+	now := clock.Now(ctx, v.clock)
 	for _, s := range found {
 		if !s.Expired(now) {
 			return s, nil
@@ -301,34 +306,60 @@ func (v *Vendor) userSessions(ctx context.Context, env, user uuid.UUID) ([]*sess
 }
 
 // --- writes ---
+//
+// The store may be shared with other replicas, so no rule spanning several
+// sessions relies on v.mu: the caps are the store's, checked as it creates;
+// a claimed token is checked after the write that claims it. Functions
+// passed to Update may run again on a lost race, so they change nothing
+// but the record (the variables they set are those of their last run,
+// which is the one stored).
 
-// update applies in to the unexpired session id of env.
-func (v *Vendor) update(ctx context.Context, env, id uuid.UUID, in input) (*session, error) {
+// errUnchanged ends an update that has nothing to write.
+var errUnchanged = errors.New("pingone: unchanged")
+
+// update applies in to the unexpired session id of env. held is the token
+// the session was found by ("" when found by ID): sending it again claims
+// nothing. seen is the session as just read, if it was (see write).
+func (v *Vendor) update(ctx context.Context, env, id uuid.UUID, in input, held string, seen *session) (*session, error) {
 	if err := v.checkUser(env, in.userID); err != nil {
 		return nil, err
 	}
-	info := infoFrom(ctx)
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	now := v.clock.Now()
-	if in.token != nil {
-		// Read first so that a gone session answers 404 before a token
-		// conflict, as PingOne does; the check that holds is the one in
-		// the update below.
-		if _, err := v.live(ctx, env, id); err != nil {
-			return nil, err
-		}
-		if err := v.claimToken(ctx, env, *in.token, id, now); err != nil {
-			return nil, err
-		}
-	} else if err := v.checkEnv(env); err != nil {
+	if err := v.checkEnv(env); err != nil {
 		return nil, err
 	}
-	s, err := v.sessions.Update(ctx, id.String(), func(s *session) (*session, error) {
-		// Liveness is checked in the same step that changes the session.
+	info := infoFrom(ctx)
+	claim := in.token != nil && *in.token != held
+	var taken error // a live session of env already holds the new token
+	if claim {
+		v.mu.Lock()
+		defer v.mu.Unlock()
+		live, _, err := v.otherHolders(ctx, env, *in.token, id)
+		if err != nil {
+			return nil, err
+		}
+		if live {
+			taken = errTokenTaken()
+		}
+	}
+	var (
+		prev    *session // the session before this update (for a lost token race)
+		kept    bool     // the session held the sent token already
+		newUser bool
+	)
+	s, err := v.write(ctx, id, seen, func(s *session) (*session, error) {
+		// Liveness is checked in the same step that changes the session,
+		// and answers before a token conflict, as PingOne does.
+		now := clock.Now(ctx, v.clock)
 		if s.EnvID != env || s.Expired(now) {
 			return nil, errNotFound()
 		}
+		if taken != nil {
+			return nil, taken
+		}
+		if in.token != nil {
+			prev, kept = s.Clone(), s.Token == *in.token
+		}
+		oldUser := s.UserID
 		apply(s, in, info, now)
 		if err := checkRenderable(s, in); err != nil {
 			return nil, err
@@ -336,24 +367,64 @@ func (v *Vendor) update(ctx context.Context, env, id uuid.UUID, in input) (*sess
 		if in.token != nil {
 			s.Token = *in.token
 		}
+		s.WrittenAt, newUser = now, s.UserID != oldUser
 		return s, nil
 	})
 	if err != nil {
 		return nil, storeError(err)
 	}
-	if err := v.enforceUserCap(ctx, s.EnvID, s.UserID); err != nil {
-		return nil, err
+	if in.token != nil && !kept {
+		if err := v.claimToken(ctx, env, *in.token, id); err != nil {
+			// Another replica's session took the token between the check
+			// above and this update: give the session back its last state.
+			if rerr := v.revert(ctx, id, *in.token, prev); rerr != nil {
+				return nil, rerr
+			}
+			return nil, err
+		}
+	}
+	if newUser {
+		if err := v.enforceUserCap(ctx, s.EnvID, s.UserID); err != nil {
+			return nil, err
+		}
 	}
 	return s, nil
 }
 
-// signOut resets authentication: the session stays (same id and token) but
-// its sign-on is gone, so the user must authenticate again.
-func (v *Vendor) signOut(ctx context.Context, s *session) error {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	_, err := v.sessions.Update(ctx, s.ID.String(), func(s *session) (*session, error) {
-		s.SignOn = nil
+// write changes session id with fn, starting from seen when the caller has
+// just read it (by token or user): a shared store then skips its own read.
+func (v *Vendor) write(ctx context.Context, id uuid.UUID, seen *session, fn func(*session) (*session, error)) (*session, error) {
+	if seen != nil {
+		return v.sessions.UpdateSeen(ctx, seen, fn)
+	}
+	return v.sessions.Update(ctx, id.String(), fn)
+}
+
+// revert puts back prev, the state of session id before an update that
+// claimed token, unless the session has changed its token since.
+func (v *Vendor) revert(ctx context.Context, id uuid.UUID, token string, prev *session) error {
+	_, err := v.sessions.Update(ctx, id.String(), func(s *session) (*session, error) {
+		if s.Token != token {
+			return nil, errUnchanged
+		}
+		return prev.Clone(), nil
+	})
+	if err != nil && !errors.Is(err, errUnchanged) && !errors.Is(err, state.ErrNotFound) {
+		return storeError(err)
+	}
+	return nil
+}
+
+// signOut resets authentication of the unexpired session id of env: the
+// session stays (same id and token) but its sign-on is gone, so the user
+// must authenticate again.
+func (v *Vendor) signOut(ctx context.Context, env, id uuid.UUID, seen *session) error {
+	_, err := v.write(ctx, id, seen, func(s *session) (*session, error) {
+		now := clock.Now(ctx, v.clock)
+		if s.EnvID != env || s.Expired(now) {
+			return nil, errNotFound()
+		}
+		s.SignOn, s.WrittenAt = nil, now
 		return s, nil
 	})
 	return storeError(err)
@@ -363,81 +434,108 @@ func errTokenTaken() error {
 	return errInvalid(gen.UNIQUENESSVIOLATION, "token", "Another session of this environment already uses this token.", nil)
 }
 
-// claimToken makes token usable by session id: tokens are unique in an
-// environment among live sessions; an expired holder loses it. Callers hold v.mu.
-func (v *Vendor) claimToken(ctx context.Context, env uuid.UUID, token string, id uuid.UUID, now time.Time) error {
+// otherHolders looks up the sessions of env other than id that hold token:
+// live reports whether one is unexpired; expired are the others.
+func (v *Vendor) otherHolders(ctx context.Context, env uuid.UUID, token string, id uuid.UUID) (live bool, expired []*session, err error) {
 	holders, err := v.sessions.Lookup(ctx, indexToken, tokenKey(env, token))
 	if err != nil {
-		return storeError(err)
+		return false, nil, storeError(err)
 	}
+	now := clock.Now(ctx, v.clock)
 	for _, h := range holders {
-		if h.ID == id {
-			continue
+		switch {
+		case h.ID == id:
+		case h.Expired(now):
+			expired = append(expired, h)
+		default:
+			live = true
 		}
-		if !h.Expired(now) {
-			return errTokenTaken()
-		}
-		if _, err := v.sessions.Update(ctx, h.ID.String(), func(s *session) (*session, error) {
+	}
+	return live, expired, nil
+}
+
+// claimToken checks, once session id holds token, that no other live
+// session of env does (tokens are unique in an environment among live
+// sessions), and takes it from expired holders. Of two sessions claiming a
+// token at once, the later check sees the other: at most one keeps it.
+func (v *Vendor) claimToken(ctx context.Context, env uuid.UUID, token string, id uuid.UUID) error {
+	live, expired, err := v.otherHolders(ctx, env, token, id)
+	if err != nil {
+		return err
+	}
+	if live {
+		return errTokenTaken()
+	}
+	for _, h := range expired {
+		_, err := v.sessions.Update(ctx, h.ID.String(), func(s *session) (*session, error) {
+			if s.Token != token || !s.Expired(clock.Now(ctx, v.clock)) {
+				return nil, errUnchanged
+			}
 			s.Token = ""
 			return s, nil
-		}); err != nil && !errors.Is(err, state.ErrNotFound) {
+		})
+		if err != nil && !errors.Is(err, errUnchanged) && !errors.Is(err, state.ErrNotFound) {
 			return storeError(err)
 		}
 	}
 	return nil
 }
 
+// maxCreateTries bounds createSession's retries, which other writers
+// (replicas) can cause by filling the slot each eviction frees.
+const maxCreateTries = 50
+
 // createSession stores s under the store's caps, checked as it creates
-// (no count then create): past the environment's cap PingOne's 429; a user
-// at PingOne's 10 loses their oldest session to the new one, unless s's
-// token is another live session's (checked before anything is evicted).
-// Callers hold v.mu, which orders the eviction and the retry among
-// writers; readers never see a user with more than 10.
-func (v *Vendor) createSession(ctx context.Context, s *session, now time.Time) error {
-	for {
-		cerr := v.sessions.Create(ctx, s)
+// (no count then create, which would race across replicas): past the
+// environment's cap PingOne's 429; a user at PingOne's 10 loses their
+// oldest session to the new one, unless s's token is another live
+// session's (checked before anything is evicted). Readers never see a
+// user with more than 10.
+func (v *Vendor) createSession(ctx context.Context, s *session) error {
+	var cerr error
+	for range maxCreateTries {
+		cerr = v.sessions.Create(ctx, s)
 		if !errors.Is(cerr, state.ErrFull) || errors.As(cerr, new(*state.BudgetError)) {
 			return storeError(cerr)
 		}
-		if v.max > 0 && v.sessions.Count(indexEnv, s.EnvID.String()) >= v.max {
-			return errSessionCap(v.max)
+		if v.max > 0 {
+			n, err := v.sessions.CountKey(ctx, indexEnv, s.EnvID.String())
+			if err != nil {
+				return storeError(err)
+			}
+			if n >= v.max {
+				return errSessionCap(v.max)
+			}
+		}
+		if s.UserID == uuid.Nil {
+			continue // the environment was full, and is no longer
 		}
 		list, err := v.userSessions(ctx, s.EnvID, s.UserID)
 		if err != nil {
 			return err
 		}
-		if s.UserID == uuid.Nil || len(list) < maxSessionsPerUser {
-			return cerr // a cap this function does not know
+		if len(list) < maxSessionsPerUser {
+			continue // another writer made room meanwhile
 		}
 		if s.Token != "" {
-			if err := v.tokenTaken(ctx, s.EnvID, s.Token, s.ID, now); err != nil {
+			live, _, err := v.otherHolders(ctx, s.EnvID, s.Token, s.ID)
+			if err != nil {
 				return err
+			}
+			if live {
+				return errTokenTaken()
 			}
 		}
 		if _, err := v.sessions.Delete(ctx, list[len(list)-1].ID.String()); err != nil && !errors.Is(err, state.ErrNotFound) {
 			return storeError(err)
 		}
 	}
-}
-
-// tokenTaken reports (as PingOne's 400) whether a live session of env other
-// than id holds token.
-func (v *Vendor) tokenTaken(ctx context.Context, env uuid.UUID, token string, id uuid.UUID, now time.Time) error {
-	holders, err := v.sessions.Lookup(ctx, indexToken, tokenKey(env, token))
-	if err != nil {
-		return storeError(err)
-	}
-	for _, h := range holders {
-		if h.ID != id && !h.Expired(now) {
-			return errTokenTaken()
-		}
-	}
-	return nil
+	return cerr
 }
 
 // enforceUserCap keeps a user's newest sessions only, after an update that
 // gave a session its user (the store checks index caps on create only).
-// Callers hold v.mu.
+// Replicas doing it at once delete the same sessions.
 func (v *Vendor) enforceUserCap(ctx context.Context, env, user uuid.UUID) error {
 	if user == uuid.Nil {
 		return nil

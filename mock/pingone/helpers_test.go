@@ -40,6 +40,9 @@ type testServer = mocktest.Server
 // that time.
 func start(t *testing.T, opts pingone.Options, at time.Time) *testServer {
 	t.Helper()
+	if replicated {
+		return startReplicas(t, opts, at)
+	}
 	srv := mocktest.Start(t, mocktest.WithVendors(pingone.Factory(opts)),
 		mocktest.WithConfig(func(c *server.Config) { c.CORS = false }))
 	srv.Clock().Freeze()

@@ -25,7 +25,8 @@ type session struct {
 	UserAgent   string
 	SignOn      *signOn // nil for anonymous sessions and after a reset
 	Locations   []gen.Location
-	Seq         uint64 // creation order, to sort sessions created in the same millisecond
+	Seq         uint64    // creation order, to sort sessions created at the same mock instant (nextSeq)
+	WrittenAt   time.Time // mock time of the last write, for the store's safety TTL
 }
 
 // signOn is the last sign-on as the caller sent it.

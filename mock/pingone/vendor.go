@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/google/uuid"
@@ -21,6 +22,7 @@ import (
 	"github.com/idpmock/idpmock/mock/clock"
 	"github.com/idpmock/idpmock/mock/server"
 	"github.com/idpmock/idpmock/mock/state"
+	"github.com/idpmock/idpmock/mock/state/stores"
 )
 
 const (
@@ -57,12 +59,12 @@ type Vendor struct {
 	log   *slog.Logger
 	spec  *openapi3.T
 
-	// mu serialises writes that touch more than one session (token
-	// uniqueness, the per-user cap), so concurrent creates cannot race past
-	// them; single-session reads go straight to the store.
+	// mu serialises this process's writes that touch more than one session
+	// (token claims, the per-user cap), which spares them needless
+	// conflicts; correctness does not depend on it, as other replicas
+	// sharing the store do not take it.
 	mu       sync.Mutex
-	sessions *state.Memory[*session]
-	seq      atomic.Uint64
+	sessions state.Store[*session]
 	seed     atomic.Pointer[seed]
 }
 
@@ -98,30 +100,77 @@ func New(d server.Deps, opts Options) (*Vendor, error) {
 	}
 	opts.BaseURL = strings.TrimRight(opts.BaseURL, "/")
 	v := &Vendor{opts: opts, max: d.MaxSessions, clock: clk, log: log.With("vendor", "pingone"), spec: spec}
-	v.sessions = state.NewMemory(func(s *session) string { return s.ID.String() },
-		state.WithIndex(state.Index[*session]{Name: indexToken, Keys: func(s *session) []string {
-			if s.Token == "" {
-				return nil
-			}
-			return []string{tokenKey(s.EnvID, s.Token)}
-		}}),
-		state.WithIndex(state.Index[*session]{Name: indexEnv, Keys: func(s *session) []string { return []string{s.EnvID.String()} }}),
-		state.WithIndex(state.Index[*session]{Name: indexUser, Keys: func(s *session) []string {
-			if s.UserID == uuid.Nil {
-				return nil
-			}
-			return []string{userKey(s.EnvID, s.UserID)}
-		}}),
-		// The caps are the store's, checked as it creates: an environment's
-		// sessions (the mock's --max-sessions) and a user's (PingOne's 10,
-		// see createSession for how a full user makes room).
-		state.WithIndexLimit[*session](indexEnv, d.MaxSessions),
-		state.WithIndexLimit[*session](indexUser, maxSessionsPerUser),
-	)
-	v.sessions.SetBudget(d.Sessions)
+	sessions, err := stores.OpenStore(d.Stores, stores.Spec[*session]{
+		Name: "pingone:sessions",
+		Key:  func(s *session) string { return s.ID.String() },
+		Indexes: []state.Index[*session]{
+			{Name: indexToken, Keys: func(s *session) []string {
+				if s.Token == "" {
+					return nil
+				}
+				return []string{tokenKey(s.EnvID, s.Token)}
+			}},
+			{Name: indexEnv, Keys: func(s *session) []string { return []string{s.EnvID.String()} }},
+			{Name: indexUser, Keys: func(s *session) []string {
+				if s.UserID == uuid.Nil {
+					return nil
+				}
+				return []string{userKey(s.EnvID, s.UserID)}
+			}},
+		},
+		// The caps are the store's, checked as it creates (across replicas
+		// on a shared store): an environment's sessions (the mock's
+		// --max-sessions) and a user's (PingOne's 10, see createSession for
+		// how a full user makes room).
+		IndexLimits: map[string]int{indexEnv: d.MaxSessions, indexUser: maxSessionsPerUser},
+		Budget:      d.Sessions,
+		TTL:         safetyTTL,
+	})
+	if err != nil {
+		return nil, err
+	}
+	v.sessions = sessions
 	v.observeChanges(d.Changes)
 	v.seed.Store(&seed{})
 	return v, nil
+}
+
+// Redis keeps a session for its remaining mock lifetime when written plus
+// a margin, never less than an hour: a safety net against a full Redis
+// (expiry itself follows the mock clock, which can be moved); sessions that
+// outlive maxSafetyTTL are kept that long.
+const (
+	ttlMargin    = 24 * time.Hour
+	minSafetyTTL = time.Hour
+	maxSafetyTTL = 100 * 365 * 24 * time.Hour
+)
+
+func safetyTTL(s *session) time.Duration {
+	// In seconds: ExpiresAt may be in year 9999, past time.Duration.
+	left := s.ExpiresAt().Unix() - s.WrittenAt.Unix()
+	if left > int64((maxSafetyTTL-ttlMargin)/time.Second) {
+		return maxSafetyTTL
+	}
+	return max(time.Duration(left)*time.Second+ttlMargin, minSafetyTTL)
+}
+
+// lastSeq is the last Seq handed out in this process.
+var lastSeq atomic.Int64
+
+// nextSeq orders sessions created at the same mock instant: the wall
+// clock in nanoseconds, made strictly increasing in this process. Replicas
+// need no shared counter (no Redis round trip): their wall clocks order
+// their creates as well as PingOne's own servers would.
+func nextSeq() uint64 {
+	for {
+		last, now := lastSeq.Load(), time.Now().UnixNano()
+		if now <= last {
+			now = last + 1
+		}
+		if lastSeq.CompareAndSwap(last, now) {
+			return uint64(now)
+		}
+	}
 }
 
 func tokenKey(env uuid.UUID, token string) string { return env.String() + "/" + token }
@@ -148,7 +197,7 @@ func (v *Vendor) Register(e *echo.Echo) {
 
 // Reset drops every session and seeds again from fixtures.
 func (v *Vendor) Reset(ctx context.Context, fixtures fs.FS) error {
-	sd, sessions, err := v.loadSeed(fixtures)
+	sd, sessions, err := v.loadSeed(ctx, fixtures)
 	if err != nil {
 		return err
 	}
@@ -157,7 +206,8 @@ func (v *Vendor) Reset(ctx context.Context, fixtures fs.FS) error {
 	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	if err := v.sessions.Restore(sessions); err != nil {
+	// One Load: all or nothing, and other replicas see before or after.
+	if err := v.sessions.Load(ctx, sessions); err != nil {
 		return err
 	}
 	v.seed.Store(sd)

@@ -45,6 +45,12 @@ type Store[T Record[T]] interface {
 	Create(ctx context.Context, v T) error
 	Update(ctx context.Context, key string, fn func(T) (T, error)) (T, error)
 	Delete(ctx context.Context, key string) (T, error)
+	// UpdateSeen and DeleteSeen are Update and Delete of seen's key for a
+	// caller that has just read seen (from Lookup or List): a networked
+	// store then skips its own read when nobody wrote in between. fn still
+	// gets the latest version.
+	UpdateSeen(ctx context.Context, seen T, fn func(T) (T, error)) (T, error)
+	DeleteSeen(ctx context.Context, seen T) (T, error)
 	Lookup(ctx context.Context, index, indexKey string) ([]T, error)
 	List(ctx context.Context, keep func(T) bool) ([]T, error)
 	// CountKey is how many records have indexKey in index (per-tenant caps).
@@ -219,6 +225,16 @@ func (m *Memory[T]) Delete(ctx context.Context, key string) (T, error) {
 	m.budget.release(1)
 	m.changed(key, old, true)
 	return old, nil
+}
+
+// UpdateSeen is Update of seen's key (memory has no read to save).
+func (m *Memory[T]) UpdateSeen(ctx context.Context, seen T, fn func(T) (T, error)) (T, error) {
+	return m.Update(ctx, m.key(seen), fn)
+}
+
+// DeleteSeen is Delete of seen's key.
+func (m *Memory[T]) DeleteSeen(ctx context.Context, seen T) (T, error) {
+	return m.Delete(ctx, m.key(seen))
 }
 
 // Lookup returns copies of the records whose index keys include indexKey,

@@ -36,10 +36,14 @@ func (s *service) resolveUser(ctx context.Context, checks *gen.Checks) (*user, *
 		}
 		u = found
 	case cu.LoginName != nil:
-		u = s.userByLoginName(ctx, *cu.LoginName)
-		if u == nil {
+		found, err := s.userByLoginName(ctx, *cu.LoginName)
+		if err != nil {
+			return nil, storeErr(err)
+		}
+		if found == nil {
 			return nil, errUserNotFound()
 		}
+		u = found
 	default:
 		return nil, plainErr(codeInvalidArgument, "invalid CheckUser.Search: value is required")
 	}
@@ -49,15 +53,18 @@ func (s *service) resolveUser(ctx context.Context, checks *gen.Checks) (*user, *
 	return u, nil
 }
 
-func (s *service) userByLoginName(ctx context.Context, name string) *user {
+func (s *service) userByLoginName(ctx context.Context, name string) (*user, error) {
 	fold := !s.inst.Load().LoginNameCaseSensitive
-	all, _ := s.users.Lookup(ctx, byLoginName, strings.ToLower(name))
+	all, err := s.users.Lookup(ctx, byLoginName, strings.ToLower(name))
+	if err != nil {
+		return nil, err
+	}
 	for _, u := range all { // ordered by id, as the scan was
 		if fold || slices.Contains(u.LoginNames, name) {
-			return u
+			return u, nil
 		}
 	}
-	return nil
+	return nil, nil
 }
 
 // apply runs the checks, then the challenges, then metadata and lifetime,
@@ -146,15 +153,23 @@ func (s *service) apply(ctx context.Context, c *change, checked *user, in input,
 	return nil
 }
 
-// sessionUser loads the session's checked user for a check that needs one.
+// sessionUser loads the session's checked user for a check that needs one:
+// the user this request's user check read, else a read of its own.
 func (s *service) sessionUser(ctx context.Context, c *change, missingID string) (*user, *zerr) {
 	if c.s.UserID == "" {
 		return nil, errUserIDMissing(missingID)
 	}
+	if c.checked != nil && c.checked.ID == c.s.UserID {
+		return c.checked, nil
+	}
 	u, err := s.users.Get(ctx, c.s.UserID)
-	if err != nil {
+	if errors.Is(err, state.ErrNotFound) {
 		return nil, newErr(codeFailedPrecondition, "COMMAND-Df4b3", "Errors.User.NotFound")
 	}
+	if err != nil {
+		return nil, storeErr(err)
+	}
+	c.checked = u // later checks of this run reuse it
 	return u, nil
 }
 
@@ -170,25 +185,69 @@ func (s *service) checkPassword(ctx context.Context, c *change, password string)
 		return errPasswordNotSet()
 	}
 	if password != u.Password {
-		// The failure is recorded on the user although the call fails.
-		u, _ = s.users.Update(ctx, u.ID, func(x *user) (*user, error) {
-			x.PasswordFailures++
-			if max := s.inst.Load().Lockout.MaxPasswordAttempts; max > 0 && x.PasswordFailures >= max {
-				x.LockedOut = true
-			}
-			return x, nil
-		})
-		var failed int32
-		if u != nil {
-			failed = u.PasswordFailures
-		}
-		return errWrongPassword(failed)
+		// The failure is recorded on the user although the call fails
+		// (settle counts it and words the error with the new count).
+		c.wrongPassword = u.ID
+		return errWrongPassword(0)
 	}
 	if u.PasswordFailures != 0 {
-		_, _ = s.users.Update(ctx, u.ID, func(x *user) (*user, error) { x.PasswordFailures = 0; return x, nil })
+		c.resetFailures = u.ID
 	}
 	c.s.PasswordAt = c.now
 	return nil
+}
+
+// settle applies what the checks of c's last run did outside the session,
+// once, after the session was written or a check failed (failed): a wrong
+// password counts on the user (exactly once per call, whichever replica:
+// the counter's update is atomic, and a user locked meanwhile answers
+// locked), a right one resets the count, OTP codes are logged. It
+// returns the call's error: failed, reworded for a wrong password, or the
+// store's.
+func (s *service) settle(ctx context.Context, c *change, failed *zerr) *zerr {
+	if c == nil {
+		return failed // refused before any check ran
+	}
+	for _, l := range c.otpLogs {
+		s.log.Info(l.msg, "session", c.s.ID, "user", l.user, l.key, l.to, "code", l.code)
+	}
+	c.otpLogs = nil
+	if c.resetFailures != "" {
+		_, err := s.users.Update(ctx, c.resetFailures, func(x *user) (*user, error) {
+			if x.PasswordFailures == 0 {
+				return nil, errUnchanged
+			}
+			x.PasswordFailures = 0
+			return x, nil
+		})
+		if err != nil && !errors.Is(err, errUnchanged) && !errors.Is(err, state.ErrNotFound) {
+			return storeErr(err)
+		}
+	}
+	if c.wrongPassword == "" {
+		return failed
+	}
+	var locked bool
+	u, err := s.users.Update(ctx, c.wrongPassword, func(x *user) (*user, error) {
+		locked = x.state() == "locked"
+		if locked {
+			return nil, errUnchanged
+		}
+		x.PasswordFailures++
+		if max := s.inst.Load().Lockout.MaxPasswordAttempts; max > 0 && x.PasswordFailures >= max {
+			x.LockedOut = true
+		}
+		return x, nil
+	})
+	switch {
+	case locked:
+		return errUserLocked()
+	case errors.Is(err, state.ErrNotFound):
+		return errWrongPassword(0)
+	case err != nil:
+		return storeErr(err)
+	}
+	return errWrongPassword(u.PasswordFailures)
 }
 
 func (s *service) checkIntent(ctx context.Context, c *change, in *gen.CheckIDPIntent) *zerr {
@@ -197,10 +256,15 @@ func (s *service) checkIntent(ctx context.Context, c *change, in *gen.CheckIDPIn
 		return zerr
 	}
 	// The checks run inside the intent's update, so two sessions can never
-	// both consume it.
+	// both consume it. This is the one effect outside the session made
+	// inside its update (so that consuming is exact): marked with this
+	// request's op, a re-run of the session's update accepts it.
 	_, err := s.intents.Update(ctx, in.IdpIntentId, func(it *intent) (*intent, error) {
 		if it.Token != in.IdpIntentToken {
 			return nil, errIntentToken()
+		}
+		if it.Consumed && it.ConsumedBy == c.op {
+			return nil, errUnchanged // this request's own, from an earlier run
 		}
 		if it.State != "succeeded" || it.Consumed {
 			return nil, errIntentNotOK()
@@ -215,9 +279,12 @@ func (s *service) checkIntent(ctx context.Context, c *change, in *gen.CheckIDPIn
 		} else if !slices.Contains(u.IDPLinks, idpLink{IDPID: it.IDPID, IDPUserID: it.IDPUserID}) {
 			return nil, errIntentOtherUser()
 		}
-		it.Consumed = true
+		it.Consumed, it.ConsumedBy = true, c.op
 		return it, nil
 	})
+	if errors.Is(err, errUnchanged) {
+		err = nil
+	}
 	if errors.Is(err, state.ErrNotFound) {
 		return errIntentToken() // the token cannot decrypt to an unknown intent
 	}
@@ -268,17 +335,36 @@ func (s *service) checkRecoveryCode(ctx context.Context, c *change, code string)
 	if zerr != nil {
 		return zerr
 	}
-	codes := u.recoveryCodes()
+	codes := u.recoveryCodes(c.op)
 	if len(codes) == 0 {
 		return errRecoveryNotReady()
 	}
 	if !slices.Contains(codes, code) {
 		return errRecoveryInvalid()
 	}
-	_, _ = s.users.Update(ctx, u.ID, func(x *user) (*user, error) {
+	// Used inside the user's update, so two calls can never both use it;
+	// marked with this request's op, a re-run of the session's update
+	// accepts its own use (as an intent's consumption).
+	_, err := s.users.Update(ctx, u.ID, func(x *user) (*user, error) {
+		if slices.Contains(x.UsedRecoveryCodes, code) {
+			if x.RecoveryCodeOps[code] == c.op {
+				return nil, errUnchanged
+			}
+			return nil, errRecoveryInvalid()
+		}
 		x.UsedRecoveryCodes = append(x.UsedRecoveryCodes, code)
+		if x.RecoveryCodeOps == nil {
+			x.RecoveryCodeOps = map[string]string{}
+		}
+		x.RecoveryCodeOps[code] = c.op
 		return x, nil
 	})
+	switch {
+	case errors.Is(err, state.ErrNotFound):
+		return newErr(codeFailedPrecondition, "COMMAND-Df4b3", "Errors.User.NotFound")
+	case err != nil && !errors.Is(err, errUnchanged):
+		return asZerr(err)
+	}
 	c.s.RecoveryAt = c.now
 	return nil
 }
@@ -398,7 +484,7 @@ func (s *service) challengeOTPSMS(ctx context.Context, c *change, returnCode boo
 	if returnCode {
 		c.resp.OtpSms = &code
 	} else {
-		s.log.Info("zitadel: OTP SMS code (not sent, mock)", "session", c.s.ID, "user", u.ID, "phone", u.Phone, "code", code)
+		c.otpLogs = append(c.otpLogs, otpLog{"zitadel: OTP SMS code (not sent, mock)", u.ID, "phone", u.Phone, code})
 	}
 	return nil
 }
@@ -421,7 +507,7 @@ func (s *service) challengeOTPEmail(ctx context.Context, c *change, req *gen.Req
 	if req.ReturnCode != nil {
 		c.resp.OtpEmail = &code
 	} else {
-		s.log.Info("zitadel: OTP email code (not sent, mock)", "session", c.s.ID, "user", u.ID, "email", u.Email, "code", code)
+		c.otpLogs = append(c.otpLogs, otpLog{"zitadel: OTP email code (not sent, mock)", u.ID, "email", u.Email, code})
 	}
 	return nil
 }

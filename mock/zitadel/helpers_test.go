@@ -2,12 +2,14 @@ package zitadel_test
 
 import (
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/idpmock/idpmock/mock/internal/httptestx"
 	"github.com/idpmock/idpmock/mock/mocktest"
+	"github.com/idpmock/idpmock/mock/server"
 	"github.com/idpmock/idpmock/mock/zitadel"
 )
 
@@ -19,9 +21,17 @@ const (
 	connectSv = "/zitadel.session.v2.SessionService/"
 )
 
+// start runs a ZITADEL mock; with IDPMOCK_TEST_ZITADEL_STORE=redis (and
+// IDPMOCK_TEST_REDIS) on a Redis store of its own, so the whole suite can
+// be run against the shared store.
 func start(t *testing.T) *mocktest.Server {
 	t.Helper()
-	return mocktest.Start(t, mocktest.WithVendors(zitadel.New))
+	opts := []mocktest.Option{mocktest.WithVendors(zitadel.New)}
+	if os.Getenv("IDPMOCK_TEST_ZITADEL_STORE") == "redis" {
+		b := openBackend(t, redisAddr(t), testPrefix())
+		opts = append(opts, mocktest.WithConfig(func(c *server.Config) { c.Stores = b }))
+	}
+	return mocktest.Start(t, opts...)
 }
 
 // reply is one HTTP answer, decoded.

@@ -1,6 +1,7 @@
 package zitadel
 
 import (
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -70,6 +71,9 @@ type user struct {
 	PasswordFailures  int32    `json:"-"`
 	LockedOut         bool     `json:"-"` // locked by the lockout policy
 	UsedRecoveryCodes []string `json:"-"` // recovery codes are single use
+	// RecoveryCodeOps names the request that used each code (see
+	// change.op); not in state documents, dropped by Reload.
+	RecoveryCodeOps map[string]string `json:"-"`
 }
 
 func (u *user) Clone() *user {
@@ -81,6 +85,7 @@ func (u *user) Clone() *user {
 	c.IDPLinks = slices.Clone(u.IDPLinks)
 	c.PersonalAccessTokens = slices.Clone(u.PersonalAccessTokens)
 	c.UsedRecoveryCodes = slices.Clone(u.UsedRecoveryCodes)
+	c.RecoveryCodeOps = maps.Clone(u.RecoveryCodeOps)
 	return &c
 }
 
@@ -95,9 +100,12 @@ func (u *user) state() string {
 // enabled is ZITADEL's UserState.IsEnabled: active or initial.
 func (u *user) enabled() bool { s := u.state(); return s == "active" || s == "initial" }
 
-// recoveryCodes are the codes not used yet.
-func (u *user) recoveryCodes() []string {
-	return slices.DeleteFunc(slices.Clone(u.RecoveryCodes), func(c string) bool { return slices.Contains(u.UsedRecoveryCodes, c) })
+// recoveryCodes are the codes request op may use: those not used yet, and
+// those op itself used (a re-run of its update).
+func (u *user) recoveryCodes(op string) []string {
+	return slices.DeleteFunc(slices.Clone(u.RecoveryCodes), func(c string) bool {
+		return slices.Contains(u.UsedRecoveryCodes, c) && u.RecoveryCodeOps[c] != op
+	})
 }
 
 func (u *user) preferredLoginName() string {
@@ -135,6 +143,10 @@ type intent struct {
 	IDPUserID string    `json:"idpUserId"`
 	ExpiresAt time.Time `json:"expiresAt,omitzero"`
 	Consumed  bool      `json:"-"`
+	// ConsumedBy is the request that consumed it (session id and a nonce),
+	// so a re-run of that request's session update accepts its own
+	// consumption; empty when restored from a state document.
+	ConsumedBy string `json:"-"`
 }
 
 func (i *intent) Clone() *intent { c := *i; return &c }

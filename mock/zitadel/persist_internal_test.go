@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/idpmock/idpmock/fixtures"
 	"github.com/idpmock/idpmock/mock/clock"
@@ -31,7 +32,7 @@ func TestSnapshotRestMirrorsSnapshotState(t *testing.T) {
 	}
 	_, _ = v.svc.users.Update(ctx, users[0].ID, func(u *user) (*user, error) { u.PasswordFailures, u.LockedOut = 3, true; return u, nil })
 	_, _ = v.svc.intents.Update(ctx, intents[0].ID, func(i *intent) (*intent, error) { i.Consumed = true; return i, nil })
-	v.svc.nextID()
+	v.svc.nextID(time.Now())
 
 	whole, err := v.SnapshotState(ctx)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"slices"
 	"time"
 
@@ -74,20 +75,26 @@ func (v *Vendor) loadSeed(fsys fs.FS) (*seed, error) {
 	return sd, nil
 }
 
-// install makes sd the fixture data; s.mu must be held. Its stores hold
-// unique keys (checked by loadSeed or taken from a store), so Restore
-// cannot fail.
-func (s *service) install(sd *seed) {
-	_ = s.users.Restore(sd.users)
-	_ = s.intents.Restore(sd.intents)
+// install makes sd the fixture data; s.mu must be held. Its keys are
+// unique (checked by loadSeed), so only the store itself can fail (a
+// shared store unavailable); settings change only once both stores took
+// the records.
+func (s *service) install(ctx context.Context, sd *seed) error {
+	if err := s.users.Load(ctx, sd.users); err != nil {
+		return fmt.Errorf("zitadel users: %w", err)
+	}
+	if err := s.intents.Load(ctx, sd.intents); err != nil {
+		return fmt.Errorf("zitadel intents: %w", err)
+	}
 	inst := sd.inst
 	s.inst.Store(&inst)
-	s.orgs = sd.orgs
+	s.dir.Store(newDirectory(sd))
+	return nil
 }
 
 // Reset reloads users, organizations, intents and settings from fixtures
 // and drops every session and login counter.
-func (v *Vendor) Reset(_ context.Context, fsys fs.FS) error {
+func (v *Vendor) Reset(ctx context.Context, fsys fs.FS) error {
 	sd, err := v.loadSeed(fsys)
 	if err != nil {
 		return err
@@ -95,9 +102,12 @@ func (v *Vendor) Reset(_ context.Context, fsys fs.FS) error {
 	s := v.svc
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.install(sd)
-	s.sessions.Clear()
-	s.lastEvent = time.Time{}
+	if err := s.install(ctx, sd); err != nil {
+		return err
+	}
+	if err := s.sessions.Reset(ctx); err != nil {
+		return fmt.Errorf("zitadel sessions: %w", err)
+	}
 	return nil
 }
 
@@ -105,7 +115,10 @@ func (v *Vendor) Reset(_ context.Context, fsys fs.FS) error {
 // organizations, users and intents are replaced, sessions stay. What logins
 // did is carried over for users and intents that keep their id: failed
 // password attempts, a lockout, used recovery codes (those still in the
-// file) and consumed intents. Nothing changes if any file is invalid.
+// file) and consumed intents. Nothing changes if any file is invalid. A
+// replica joining a shared store starts with Reload, so it keeps what the
+// others did. (Between the read and the load, another replica's login
+// counter change would be lost: reloads are rare and admin-driven.)
 func (v *Vendor) Reload(ctx context.Context, fsys fs.FS) error {
 	sd, err := v.loadSeed(fsys)
 	if err != nil {
@@ -114,21 +127,45 @@ func (v *Vendor) Reload(ctx context.Context, fsys fs.FS) error {
 	s := v.svc
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	users, err := s.users.Dump(ctx)
+	if err != nil {
+		return fmt.Errorf("zitadel users: %w", err)
+	}
+	intents, err := s.intents.Dump(ctx)
+	if err != nil {
+		return fmt.Errorf("zitadel intents: %w", err)
+	}
+	oldUsers := make(map[string]*user, len(users))
+	for _, u := range users {
+		oldUsers[u.ID] = u
+	}
 	for _, u := range sd.users {
-		old, err := s.users.Get(ctx, u.ID)
-		if err != nil {
+		old := oldUsers[u.ID]
+		if old == nil {
 			continue
 		}
 		u.PasswordFailures, u.LockedOut = old.PasswordFailures, old.LockedOut
 		u.UsedRecoveryCodes = slices.DeleteFunc(old.UsedRecoveryCodes, func(c string) bool { return !slices.Contains(u.RecoveryCodes, c) })
 	}
+	oldIntents := make(map[string]*intent, len(intents))
+	for _, it := range intents {
+		oldIntents[it.ID] = it
+	}
 	for _, it := range sd.intents {
-		if old, err := s.intents.Get(ctx, it.ID); err == nil {
-			it.Consumed = old.Consumed
+		if old := oldIntents[it.ID]; old != nil {
+			it.Consumed, it.ConsumedBy = old.Consumed, old.ConsumedBy
 		}
 	}
-	s.install(sd)
-	v.log.DebugContext(ctx, "zitadel: fixtures reloaded", "users", len(sd.users), "intents", len(sd.intents), "sessions", s.sessions.Len())
+	if err := s.install(ctx, sd); err != nil {
+		return err
+	}
+	if v.log.Enabled(ctx, slog.LevelDebug) {
+		n, err := s.sessions.Total(ctx)
+		if err != nil {
+			return fmt.Errorf("zitadel sessions: %w", err)
+		}
+		v.log.DebugContext(ctx, "zitadel: fixtures reloaded", "users", len(sd.users), "intents", len(sd.intents), "sessions", n)
+	}
 	return nil
 }
 

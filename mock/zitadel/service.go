@@ -19,6 +19,7 @@ import (
 	gen "github.com/idpmock/idpmock/gen/zitadel"
 	"github.com/idpmock/idpmock/mock/clock"
 	"github.com/idpmock/idpmock/mock/state"
+	"github.com/idpmock/idpmock/mock/state/stores"
 )
 
 // service is the face-neutral core: the REST and Connect handlers only
@@ -27,46 +28,52 @@ type service struct {
 	clock clock.Clock
 	log   *slog.Logger
 
-	// mu serialises writes: a failed check must still persist the user's
-	// failed-attempt counter while the session stays untouched. Reset,
-	// Reload and RestoreState hold it too, so they never interleave with a
-	// change.
-	mu sync.Mutex
-	// inst is swapped whole by Reset and Reload while requests read it.
+	// mu keeps Reset, Reload, RestoreState and SnapshotState (holding it)
+	// from interleaving with this process's requests (sharing it). Requests
+	// need no lock among themselves: each change is one atomic store
+	// update, as it must be when other replicas write the same store.
+	mu sync.RWMutex
+	// inst and dir are swapped whole by Reset and Reload while requests
+	// read them.
 	inst     atomic.Pointer[instance]
-	orgs     map[string]org
-	users    *state.Memory[*user]
-	intents  *state.Memory[*intent]
-	sessions *state.Memory[*session]
+	dir      atomic.Pointer[directory]
+	users    state.Store[*user]
+	intents  state.Store[*intent]
+	sessions state.Store[*session]
 
 	// max caps stored sessions (server.Deps.MaxSessions); 0: no cap.
 	max int
 
 	idMu   sync.Mutex
 	lastID uint64
-	// lastEvent is when the last session event was written: ListSessions
-	// reports it as details.timestamp (ZITADEL's projection state). Guarded
-	// by mu.
-	lastEvent time.Time
+	// idNode is this process's part of the ids it mints (its low bits) and
+	// idStep the distance between two of its ids: on a shared store, ids
+	// from different replicas differ in their node part, as ZITADEL's
+	// sonyflake ids differ in their machine id, with no store round trip.
+	idNode, idStep uint64
 }
 
-// newService builds the service; max caps the stored sessions (0: no cap)
-// through the store's own limit, so the cap is checked in the same step
-// that creates.
-func newService(c clock.Clock, log *slog.Logger, max int) *service {
-	s := &service{
-		max:   max,
-		clock: c,
-		log:   log,
-		orgs:  map[string]org{},
-		users: state.NewMemory(func(u *user) string { return u.ID },
-			state.WithIndex(state.Index[*user]{Name: byLoginName, Keys: func(u *user) []string { return u.loginKeys(true) }}),
-			state.WithIndex(state.Index[*user]{Name: byToken, Keys: func(u *user) []string { return u.PersonalAccessTokens }})),
-		intents:  state.NewMemory(func(i *intent) string { return i.ID }),
-		sessions: state.NewMemory(func(s *session) string { return s.ID }, state.WithLimit[*session](max)),
+// nodeBits are the low id bits that name the minting replica on a shared
+// store (a random node: two replicas collide once in 256; a collision only
+// costs Create's retry with the next id).
+const nodeBits = 8
+
+// newService builds the service on b (memory when nil); max caps the
+// stored sessions (0: no cap) through the store's own limit, so the cap is
+// checked in the same step that creates; budget is the process-wide bound.
+func newService(c clock.Clock, log *slog.Logger, max int, b *stores.Backend, budget *state.Budget) (*service, error) {
+	s := &service{max: max, clock: c, log: log, idStep: 1}
+	if b.Shared() {
+		var n [1]byte
+		_, _ = rand.Read(n[:])
+		s.idNode, s.idStep = uint64(n[0]), 1<<nodeBits
+	}
+	if err := s.openStores(b, budget); err != nil {
+		return nil, err
 	}
 	s.inst.Store(&instance{})
-	return s
+	s.dir.Store(&directory{})
+	return s, nil
 }
 
 // eventTime is the mock's clock as PostgreSQL stores an event's time:
@@ -75,14 +82,18 @@ func newService(c clock.Clock, log *slog.Logger, max int) *service {
 // in a query and finds in a state snapshot is the same instant.
 func eventTime(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
 
-// nextID returns a numeric, snowflake-like id ("222430354126975533").
-func (s *service) nextID() string {
+// nextID returns a numeric, snowflake-like id ("222430354126975533") for
+// mock time now: milliseconds in the high bits, then a sequence, then (on a
+// shared store) the node. A process's ids grow.
+func (s *service) nextID(now time.Time) string {
 	s.idMu.Lock()
 	defer s.idMu.Unlock()
-	ms := uint64(max(s.clock.Now().UnixMilli()-1_600_000_000_000, 0))
-	id := ms << 22
+	ms := uint64(max(now.UnixMilli()-1_600_000_000_000, 0))
+	id := ms<<22 | s.idNode
 	if id <= s.lastID {
-		id = s.lastID + 1
+		// The next id of this node past the last one (a restored lastId
+		// may carry any node part).
+		id = (s.lastID &^ (s.idStep - 1)) + s.idStep + s.idNode
 	}
 	s.lastID = id
 	return strconv.FormatUint(id, 10)
@@ -97,13 +108,13 @@ func newToken() string {
 }
 
 // caller is who the bearer token belongs to: a user whose personal access
-// token it is, or the instance's default caller.
+// token it is, or the instance's default caller. Tokens are fixture data,
+// read from the directory without a store round trip.
 func (s *service) caller(ctx context.Context) string {
 	tok, _ := ctx.Value(bearerKey{}).(string)
 	if tok != "" {
-		all, _ := s.users.Lookup(ctx, byToken, tok)
-		if len(all) > 0 {
-			return all[0].ID
+		if id, ok := s.dir.Load().byPAT[tok]; ok {
+			return id
 		}
 	}
 	return s.inst.Load().DefaultCallerID
@@ -118,13 +129,42 @@ const (
 	byToken     = "token"
 )
 
-// change collects what one Create/Set call does to a session.
+// change collects what one Create/Set call does to a session. Within a
+// store update it is rebuilt at each run of the update's fn (a shared
+// store may run it again after a lost race), so what the checks do outside
+// the session is only recorded here and applied once by settle.
 type change struct {
 	s       *session
 	now     time.Time
 	events  int
 	resp    *gen.Challenges
 	message string // PGV name of the request, for validation errors
+	// checked is the user resolveUser read for a user check, which the
+	// other checks reuse instead of reading it again.
+	checked *user
+	// op names this request: an intent it consumes and a recovery code it
+	// uses are marked with it, so a re-run of the same update accepts its
+	// own consumption.
+	op string
+
+	// Effects for settle: a wrong password (the user's id), a right one
+	// that resets a failure counter, OTP codes to log.
+	wrongPassword string
+	resetFailures string
+	otpLogs       []otpLog
+}
+
+// otpLog is an OTP code the mock "sends" by logging it.
+type otpLog struct {
+	msg                 string
+	user, key, to, code string
+}
+
+// newOp names one request for change.op.
+func newOp(sessionID string) string {
+	b := make([]byte, 9)
+	_, _ = rand.Read(b)
+	return sessionID + "/" + base64.RawURLEncoding.EncodeToString(b)
 }
 
 // input is a Create or Set request, face-neutral.
@@ -180,16 +220,18 @@ func (s *service) create(ctx context.Context, in input) (*gen.CreateSessionRespo
 	if zerr != nil {
 		return nil, zerr
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	now := eventTime(s.clock.Now())
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	// After the user's read: a shared clock rides on the first round trip.
+	now := eventTime(clock.Now(ctx, s.clock))
 	sess := &session{
-		ID: s.nextID(), Created: now, Changed: now, CreatorID: s.caller(ctx),
+		ID: s.nextID(now), Created: now, Changed: now, CreatorID: s.caller(ctx),
 		Metadata: map[string][]byte{}, UserAgent: userAgentFrom(in.userAgent),
 	}
-	c := &change{s: sess, now: now, events: 1} // session.added
+	c := &change{s: sess, now: now, events: 1, checked: checked} // session.added
+	c.op = newOp(sess.ID)
 	if zerr := s.apply(ctx, c, checked, in, p); zerr != nil {
-		return nil, zerr
+		return nil, s.settle(ctx, c, zerr)
 	}
 	sess.TokenID = newToken()
 	c.events++ // session.token.set
@@ -197,7 +239,9 @@ func (s *service) create(ctx context.Context, in input) (*gen.CreateSessionRespo
 	if zerr := s.insert(ctx, sess, true); zerr != nil {
 		return nil, zerr
 	}
-	s.lastEvent = now
+	if zerr := s.settle(ctx, c, nil); zerr != nil {
+		return nil, zerr
+	}
 	return &gen.CreateSessionResponse{
 		Details:      s.details(sess),
 		SessionId:    strPtr(sess.ID),
@@ -216,24 +260,30 @@ func (s *service) set(ctx context.Context, id string, in input) (*gen.SetSession
 	if zerr != nil {
 		return nil, zerr
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	now := eventTime(s.clock.Now())
+	s.mu.RLock()
+	defer s.mu.RUnlock()
 	var (
+		now   time.Time
 		c     *change
 		token *string
 	)
+	op := newOp(id)
 	// step is the whole change, run inside the store's atomic update so
 	// that no other writer (another replica on a shared store) can slip
-	// between reading the session and writing it back.
+	// between reading the session and writing it back. It may run more
+	// than once: it changes nothing but the session and c.
 	step := func(sess *session) (*session, error) {
+		if now.IsZero() {
+			// After the session's read: a shared clock rides on it.
+			now = eventTime(clock.Now(ctx, s.clock))
+		}
 		if sess.Terminated {
 			return nil, errSessionEnded()
 		}
 		if sess.expired(now) {
 			return nil, errSessionExpired()
 		}
-		c = &change{s: sess, now: now}
+		c = &change{s: sess, now: now, checked: checked, op: op}
 		if zerr := s.apply(ctx, c, checked, in, p); zerr != nil {
 			return nil, zerr
 		}
@@ -264,13 +314,17 @@ func (s *service) set(ctx context.Context, id string, in input) (*gen.SetSession
 			}
 		}
 	}
-	switch {
+	switch failed, isCheck := checkErr(err); {
 	case errors.Is(err, errUnchanged):
 		sess = c.s
+	case isCheck:
+		// A check failed; what the checks before it did to users stays.
+		return nil, s.settle(ctx, c, failed)
 	case err != nil:
-		return nil, asZerr(err)
-	case !sess.Ghost:
-		s.lastEvent = now // the projection handles only real sessions' events
+		return nil, storeErr(err)
+	}
+	if zerr := s.settle(ctx, c, nil); zerr != nil {
+		return nil, zerr
 	}
 	return &gen.SetSessionResponse{
 		Details:      s.details(sess),
@@ -281,6 +335,12 @@ func (s *service) set(ctx context.Context, id string, in input) (*gen.SetSession
 
 // errUnchanged ends an update that has nothing to write.
 var errUnchanged = errors.New("zitadel: nothing changed")
+
+// checkErr is err as a check's own error, if it is one.
+func checkErr(err error) (*zerr, bool) {
+	var z *zerr
+	return z, errors.As(err, &z)
+}
 
 // asZerr is the client's error for what an update returned: a check's own
 // error, else the store's.
@@ -296,7 +356,7 @@ func asZerr(err error) *zerr {
 // holds it, see set) is replaced by a fresh one. Past the session cap (the
 // store's limit, checked as it creates), terminated and ghost sessions
 // (kept only so a later delete or set answers as ZITADEL does) go first;
-// past that, the create fails with resource_exhausted. s.mu must be held.
+// past that, the create fails with resource_exhausted.
 func (s *service) insert(ctx context.Context, sess *session, newID bool) *zerr {
 	evicted := false
 	for {
@@ -306,14 +366,17 @@ func (s *service) insert(ctx context.Context, sess *session, newID bool) *zerr {
 		case err == nil:
 			return nil
 		case newID && errors.Is(err, state.ErrExists):
-			sess.ID = s.nextID()
+			sess.ID = s.nextID(sess.Created)
 		case errors.Is(err, state.ErrFull) && !errors.As(err, &total) && !evicted:
 			ended, err := s.sessions.List(ctx, func(x *session) bool { return x.Terminated || x.Ghost })
 			if err != nil {
 				return storeErr(err)
 			}
 			for _, x := range ended {
-				_, _ = s.sessions.Delete(ctx, x.ID)
+				// Another request (or replica) may have evicted it first.
+				if _, err := s.sessions.Delete(ctx, x.ID); err != nil && !errors.Is(err, state.ErrNotFound) {
+					return storeErr(err)
+				}
 			}
 			evicted = true
 		case errors.Is(err, state.ErrFull) && !errors.As(err, &total):
@@ -342,11 +405,16 @@ func (s *service) get(ctx context.Context, id string, token *string) (*gen.GetSe
 
 // remove is DeleteSession: idempotent once the token (if any) verifies.
 func (s *service) remove(ctx context.Context, id string, token *string) (*gen.DeleteSessionResponse, *zerr) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	now := eventTime(s.clock.Now())
-	var current *session
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var (
+		now     time.Time
+		current *session
+	)
 	sess, err := s.sessions.Update(ctx, id, func(sess *session) (*session, error) {
+		if now.IsZero() {
+			now = eventTime(clock.Now(ctx, s.clock)) // after the read
+		}
 		current = sess
 		if token != nil && *token != "" && *token != sess.TokenID {
 			return nil, errDelTokenInvalid()
@@ -374,8 +442,6 @@ func (s *service) remove(ctx context.Context, id string, token *string) (*gen.De
 		sess = current
 	case err != nil:
 		return nil, asZerr(err)
-	default:
-		s.lastEvent = now
 	}
 	return &gen.DeleteSessionResponse{Details: s.details(sess)}, nil
 }
@@ -419,7 +485,15 @@ func (s *service) list(ctx context.Context, req *gen.ListSessionsRequest) (*gen.
 			filters = append(filters, f)
 		}
 	}
+	// The last session event is the latest change of any session the
+	// projection knows (terminated ones included, ghosts not): derived from
+	// the stored sessions, so every replica of a shared store reports the
+	// same, in the same round trip as the list.
+	var last time.Time
 	all, err := s.sessions.List(ctx, func(x *session) bool {
+		if !x.Ghost && x.Changed.After(last) {
+			last = x.Changed
+		}
 		if x.Terminated || x.Ghost {
 			return false
 		}
@@ -435,9 +509,6 @@ func (s *service) list(ctx context.Context, req *gen.ListSessionsRequest) (*gen.
 	}
 	sortSessions(all, req)
 	total := uint64(len(all))
-	s.mu.Lock()
-	last := s.lastEvent
-	s.mu.Unlock()
 	// ZITADEL reads the projection's state, which no longer carries a
 	// sequence (query/current_state.go prepareLatestState): processedSequence
 	// is 0 and omitted; timestamp is the last session event's time, the zero
@@ -621,7 +692,7 @@ func (s *service) render(ctx context.Context, x *session) gen.Session {
 		return out
 	}
 	f := gen.Factors{User: &gen.UserFactor{VerifiedAt: timePtr(x.UserCheckedAt), Id: strPtr(x.UserID), OrganizationId: strPtr(x.UserOrgID)}}
-	if u, err := s.users.Get(ctx, x.UserID); err == nil {
+	if u := s.dir.Load().byID[x.UserID]; u != nil { // names are fixture data
 		f.User.LoginName = strPtr(u.preferredLoginName())
 		f.User.DisplayName = strPtr(u.DisplayName)
 	}
@@ -685,7 +756,12 @@ func deref[T any](p *T) T {
 	return *p
 }
 
+// storeErr is the client's error for a store failure: the shared store
+// down is ZITADEL's unavailable (code 14), as the server words it.
 func storeErr(err error) *zerr {
+	if errors.Is(err, state.ErrUnavailable) {
+		return plainErr(codeUnavailable, "the mock's state store is unavailable")
+	}
 	if errors.Is(err, state.ErrFull) {
 		return newErr(codeResourceExhausted, "", "the mock's session limit is reached")
 	}

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/idpmock/idpmock/mock/fixture"
+	"github.com/idpmock/idpmock/mock/state"
 )
 
 // stateDoc is the vendor's state document (GET/PUT /__mock/state,
@@ -162,24 +164,19 @@ func (v *Vendor) RestoreState(ctx context.Context, raw json.RawMessage) error {
 			return fmt.Errorf("zitadel state: /processedSequence: %w", err)
 		}
 	}
-	// The last session event is the latest change among the sessions.
-	var last time.Time
-	for _, x := range sessions {
-		if !x.Ghost && x.Changed.After(last) {
-			last = x.Changed
-		}
-	}
+	// The last session event (ListSessions' timestamp) is the latest
+	// change among the sessions: service.list derives it from them.
 
 	s := v.svc
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	users, err := s.users.List(ctx, nil)
+	users, err := s.users.Dump(ctx)
 	if err != nil {
 		return err
 	}
 	byID := make(map[string]*user, len(users))
 	for _, u := range users {
-		u.PasswordFailures, u.LockedOut, u.UsedRecoveryCodes = 0, false, nil
+		u.PasswordFailures, u.LockedOut, u.UsedRecoveryCodes, u.RecoveryCodeOps = 0, false, nil, nil
 		byID[u.ID] = u
 	}
 	seen := map[string]bool{}
@@ -200,7 +197,7 @@ func (v *Vendor) RestoreState(ctx context.Context, raw json.RawMessage) error {
 		}
 		u.PasswordFailures, u.LockedOut, u.UsedRecoveryCodes = c.PasswordFailures, c.LockedOut, slices.Clone(c.UsedRecoveryCodes)
 	}
-	intents, err := s.intents.List(ctx, nil)
+	intents, err := s.intents.Dump(ctx)
 	if err != nil {
 		return err
 	}
@@ -209,7 +206,7 @@ func (v *Vendor) RestoreState(ctx context.Context, raw json.RawMessage) error {
 		consumed[id] = true
 	}
 	for _, it := range intents {
-		it.Consumed = consumed[it.ID]
+		it.Consumed, it.ConsumedBy = consumed[it.ID], ""
 		delete(consumed, it.ID)
 	}
 	if len(consumed) > 0 {
@@ -220,12 +217,18 @@ func (v *Vendor) RestoreState(ctx context.Context, raw json.RawMessage) error {
 		return fmt.Errorf("zitadel state: /sessions: %d sessions, idpmock stores at most %d per instance (--max-sessions)", len(sessions), s.max)
 	}
 	// ids are checked unique by fromStored; the process-wide cap may refuse.
-	if err := s.sessions.Restore(sessions); err != nil {
+	if err := s.sessions.Load(ctx, sessions); err != nil {
+		if errors.Is(err, state.ErrUnavailable) {
+			return err
+		}
 		return fmt.Errorf("zitadel state: /sessions: %w (--max-total-sessions)", err)
 	}
-	_ = s.users.Restore(users)
-	_ = s.intents.Restore(intents)
-	s.lastEvent = last
+	if err := s.users.Load(ctx, users); err != nil {
+		return err
+	}
+	if err := s.intents.Load(ctx, intents); err != nil {
+		return err
+	}
 	s.idMu.Lock()
 	s.lastID = lastID
 	s.idMu.Unlock()

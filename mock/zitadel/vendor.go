@@ -51,8 +51,10 @@ func New(d server.Deps) (server.Vendor, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	svc := newService(d.Clock, log, d.MaxSessions)
-	svc.sessions.SetBudget(d.Sessions)
+	svc, err := newService(d.Clock, log, d.MaxSessions, d.Stores, d.Sessions)
+	if err != nil {
+		return nil, err
+	}
 	v := &Vendor{svc: svc, spec: spec, log: log, bodyLimit: d.BodyLimit}
 	v.observeChanges(d.Changes)
 	return v, nil

@@ -27,7 +27,7 @@ func TestFlagDefaults(t *testing.T) {
 		"journal-size": d.JournalSize, "redact": !d.KeepSecrets, "watch": d.Watch, "overrides": d.OverridesFile,
 		"state": d.StateFile, "state-file": d.PersistFile, "state-log-max": d.PersistLogMax, "fixtures": d.FixturesDir,
 		"admin-cors": strings.Join(d.Admin.CORSOrigins, ","), "store": d.Store, "store-prefix": d.StorePrefix,
-		"port":       nil, "log-level": nil, "log-format": nil,
+		"port": nil, "log-level": nil, "log-format": nil,
 		"pingone-base-url": nil, "pingone-known-environments-only": nil,
 	}
 	fs := newFlags("serve", &bytes.Buffer{}, &bytes.Buffer{})

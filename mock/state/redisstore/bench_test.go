@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"strconv"
 	"strings"
@@ -121,6 +122,16 @@ var benchOps = []struct {
 		_, err := s.Lookup(ctx, statetest.Owner, "u"+strconv.Itoa(i%100))
 		return err
 	}},
+	// A write after a lookup (PingOne's update by session token): the
+	// compare-and-set starts from the version found, no second read.
+	{"LookupUpdateSeen", func(ctx context.Context, s *Store[statetest.Rec], i int) error {
+		found, err := s.Lookup(ctx, statetest.Tag, "t"+strconv.Itoa(i%1000))
+		if err != nil || len(found) != 1 {
+			return fmt.Errorf("lookup: %d found, %v", len(found), err)
+		}
+		_, err = s.UpdateSeen(ctx, found[0], func(r statetest.Rec) (statetest.Rec, error) { r.N++; return r, nil })
+		return err
+	}},
 }
 
 func seed(b testing.TB, s *Store[statetest.Rec]) {
@@ -209,7 +220,7 @@ func BenchmarkCachedRead(b *testing.B) {
 // own count.
 func TestRoundTrips(t *testing.T) {
 	addr := redisAddr(t)
-	want := map[string]int{"Get": 1, "Create": 1, "Update": 2, "UpdateHot": 2, "Lookup": 1}
+	want := map[string]int{"Get": 1, "Create": 1, "Update": 2, "UpdateHot": 2, "Lookup": 1, "LookupUpdateSeen": 2}
 	for _, cl := range clients {
 		c := openWith(t, cl.open, addr)
 		s := newRecStore(t, c, statetest.Config{})

@@ -195,12 +195,31 @@ func (s *Store[T]) Create(ctx context.Context, v T) error {
 // lost race fn runs again on the newer record (so it must be free of side
 // effects); only one of its results is ever stored.
 func (s *Store[T]) Update(ctx context.Context, key string, fn func(T) (T, error)) (T, error) {
-	var zero T
 	mu := s.stripe(key)
 	mu.Lock()
 	defer mu.Unlock()
 	rk := s.recKey(key)
 	raw, ok, err := s.c.get(ctx, rk)
+	return s.update(ctx, key, raw, ok, err, fn)
+}
+
+// UpdateSeen is Update starting from seen, a version the caller has just
+// read (a Lookup's result): the compare-and-set goes out at once, one round
+// trip instead of two when nobody wrote in between; otherwise it continues
+// as Update from the current version.
+func (s *Store[T]) UpdateSeen(ctx context.Context, seen T, fn func(T) (T, error)) (T, error) {
+	key := s.cfg.Key(seen)
+	raw, err := s.encode(seen)
+	mu := s.stripe(key)
+	mu.Lock()
+	defer mu.Unlock()
+	return s.update(ctx, key, raw, true, err, fn)
+}
+
+// update is Update's compare-and-set loop from raw, the version read.
+func (s *Store[T]) update(ctx context.Context, key, raw string, ok bool, err error, fn func(T) (T, error)) (T, error) {
+	var zero T
+	rk := s.recKey(key)
 	for attempt := 0; ; attempt++ {
 		if err != nil {
 			return zero, err
@@ -276,12 +295,29 @@ func backoff(ctx context.Context, attempt int) error {
 // Delete removes the record under key and returns it: a read, then a
 // compare-and-delete script.
 func (s *Store[T]) Delete(ctx context.Context, key string) (T, error) {
-	var zero T
 	mu := s.stripe(key)
 	mu.Lock()
 	defer mu.Unlock()
 	rk := s.recKey(key)
 	raw, ok, err := s.c.get(ctx, rk)
+	return s.delete(ctx, key, raw, ok, err)
+}
+
+// DeleteSeen is Delete starting from seen, a version the caller has just
+// read: one round trip instead of two when nobody wrote in between.
+func (s *Store[T]) DeleteSeen(ctx context.Context, seen T) (T, error) {
+	key := s.cfg.Key(seen)
+	raw, err := s.encode(seen)
+	mu := s.stripe(key)
+	mu.Lock()
+	defer mu.Unlock()
+	return s.delete(ctx, key, raw, true, err)
+}
+
+// delete is Delete's compare-and-delete loop from raw, the version read.
+func (s *Store[T]) delete(ctx context.Context, key, raw string, ok bool, err error) (T, error) {
+	var zero T
+	rk := s.recKey(key)
 	for attempt := 0; ; attempt++ {
 		if err != nil {
 			return zero, err

@@ -75,6 +75,7 @@ func Run(t *testing.T, b Backend) {
 	t.Run("Indexes", func(t *testing.T) { testIndexes(t, b) })
 	t.Run("ListResetDumpLoad", func(t *testing.T) { testListResetDumpLoad(t, b) })
 	t.Run("ConcurrentUpdates", func(t *testing.T) { testConcurrentUpdates(t, b, 16, 25) })
+	t.Run("Seen", func(t *testing.T) { testSeen(t, b) })
 	t.Run("Cell", func(t *testing.T) { testCell(t, b) })
 	t.Run("Counters", func(t *testing.T) { testCounters(t, b) })
 	t.Run("Log", func(t *testing.T) { testLog(t, b) })
@@ -511,5 +512,60 @@ func testLog(t *testing.T, b Backend) {
 	must(t, l.Clear(ctx))
 	if n, _ := l.Len(ctx); n != 0 {
 		t.Errorf("len after clear = %d", n)
+	}
+}
+
+// testSeen: UpdateSeen and DeleteSeen act on the latest version even when
+// what the caller saw is stale, and concurrent UpdateSeen calls from one
+// stale read lose nothing.
+func testSeen(t *testing.T, b Backend) {
+	ctx := context.Background()
+	s := b.Store(t, Config{})
+	must(t, s.Create(ctx, Rec{ID: "r", Owner: "u1"}))
+	seen, err := s.Get(ctx, "r")
+	must(t, err)
+	_, err = s.Update(ctx, "r", func(r Rec) (Rec, error) { r.N = 10; r.Owner = "u2"; return r, nil })
+	must(t, err)
+	got, err := s.UpdateSeen(ctx, seen, func(r Rec) (Rec, error) { r.N++; return r, nil })
+	must(t, err)
+	if got.N != 11 || got.Owner != "u2" {
+		t.Fatalf("UpdateSeen from a stale version gave %+v, want N 11 owner u2", got)
+	}
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 10 {
+				if _, err := s.UpdateSeen(ctx, seen, func(r Rec) (Rec, error) { r.N++; return r, nil }); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if got, err := s.Get(ctx, "r"); err != nil || got.N != 91 {
+		t.Fatalf("after 80 concurrent UpdateSeen: %+v, %v; want N 91", got, err)
+	}
+	if n, err := s.CountKey(ctx, Owner, "u1"); err != nil || n != 0 {
+		t.Fatalf("stale index entry: %d, %v", n, err)
+	}
+	del, err := s.DeleteSeen(ctx, seen)
+	must(t, err)
+	if del.N != 91 {
+		t.Fatalf("DeleteSeen returned %+v, want the latest version", del)
+	}
+	if _, err := s.Get(ctx, "r"); !errors.Is(err, state.ErrNotFound) {
+		t.Fatalf("after DeleteSeen: %v", err)
+	}
+	if _, err := s.DeleteSeen(ctx, seen); !errors.Is(err, state.ErrNotFound) {
+		t.Fatalf("DeleteSeen of a gone record: %v, want ErrNotFound", err)
+	}
+	if _, err := s.UpdateSeen(ctx, seen, func(r Rec) (Rec, error) { return r, nil }); !errors.Is(err, state.ErrNotFound) {
+		t.Fatalf("UpdateSeen of a gone record: %v, want ErrNotFound", err)
+	}
+	if n, err := s.CountKey(ctx, Owner, "u2"); err != nil || n != 0 {
+		t.Fatalf("index entry left after DeleteSeen: %d, %v", n, err)
 	}
 }
