@@ -106,7 +106,7 @@ func (v *sharedVendor) Register(e *echo.Echo) {
 
 // replicas starts n servers sharing one Redis through addr (a proxy in
 // front of Redis in the fault test), under a prefix of their own.
-func replicas(t *testing.T, addr string, n int) []*mocktest.Server {
+func replicas(t *testing.T, addr string, n int, edits ...func(*server.Config)) []*mocktest.Server {
 	t.Helper()
 	prefix := fmt.Sprintf("idpmocktest:%x:", rand.Uint64())
 	out := make([]*mocktest.Server, n)
@@ -116,7 +116,12 @@ func replicas(t *testing.T, addr string, n int) []*mocktest.Server {
 			t.Fatal(err)
 		}
 		t.Cleanup(b.Close) // after the server's own cleanup
-		out[i] = mocktest.Start(t, mocktest.WithVendors(newSharedVendor), withConfig(func(c *server.Config) { c.Stores = b }))
+		out[i] = mocktest.Start(t, mocktest.WithVendors(newSharedVendor), withConfig(func(c *server.Config) {
+			c.Stores = b
+			for _, e := range edits {
+				e(c)
+			}
+		}))
 	}
 	return out
 }
@@ -481,5 +486,44 @@ func TestReplicaRoundTrips(t *testing.T) {
 				t.Errorf("%d round trips, want %d", got, tt.trips)
 			}
 		})
+	}
+}
+
+// TestReplicasShareFileOverrides: every replica loads the same overrides
+// file; its rules are shared once, so "times" counts across replicas and a
+// replica starting later does not re-arm them; a reset does.
+func TestReplicasShareFileOverrides(t *testing.T) {
+	addr := redisAddr(t)
+	file := t.TempDir() + "/overrides.json"
+	doc := `{"overrides": [{"operation": "readThing", "status": 429, "times": 2, "body": {"error": "too_many_requests",  "message": "slow down"}}]}`
+	if err := os.WriteFile(file, []byte(doc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	rs := replicas(t, addr, 2, func(c *server.Config) { c.OverridesFile = file })
+	a, b := rs[0], rs[1]
+	id := create(t, a, "x", 3600)
+	var statuses []int
+	for i := range 4 {
+		statuses = append(statuses, call(t, rs[i%2], "GET", "/fake/things/"+id, nil).status)
+	}
+	if fmt.Sprint(statuses) != "[429 429 200 200]" {
+		t.Errorf("file override times 2 over two replicas: %v", statuses)
+	}
+	var list struct{ Overrides []map[string]any }
+	if err := json.Unmarshal(call(t, b, "GET", "/__mock/overrides", nil).body, &list); err != nil || len(list.Overrides) != 1 || list.Overrides[0]["source"] != "file" {
+		t.Fatalf("overrides on B: %+v %v", list, err)
+	}
+	if r := call(t, a, "POST", "/__mock/reload", nil); r.status != 200 {
+		t.Fatalf("reload: %d %s", r.status, r.body)
+	}
+	if r := call(t, b, "GET", "/fake/things/"+id, nil); r.status != 200 {
+		t.Errorf("after reloading an unchanged file: %d, want the spent rule to stay spent", r.status)
+	}
+	if r := call(t, b, "POST", "/__mock/reset", nil); r.status != 204 {
+		t.Fatalf("reset: %d", r.status)
+	}
+	id = create(t, a, "y", 3600)
+	if r := call(t, a, "GET", "/fake/things/"+id, nil); r.status != 429 {
+		t.Errorf("after a reset: %d, want the file rule re-armed", r.status)
 	}
 }
