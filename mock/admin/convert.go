@@ -170,21 +170,13 @@ func queryOf(b *gen.JournalQuery) (journal.Query, error) {
 }
 
 func listDoc(ctx context.Context, j *journal.Journal, q journal.Query) (gen.JournalList, error) {
-	seq, err := j.SeqContext(ctx)
+	p, err := j.PageContext(ctx, q)
 	if err != nil {
 		return gen.JournalList{}, asProblem(err)
 	}
-	total, err := j.LenContext(ctx)
-	if err != nil {
-		return gen.JournalList{}, asProblem(err)
-	}
-	es, err := j.FindContext(ctx, q)
-	if err != nil {
-		return gen.JournalList{}, asProblem(err)
-	}
-	last := int(seq)
-	out := gen.JournalList{Entries: []gen.JournalEntry{}, Total: total, LastSeq: &last}
-	for _, e := range es {
+	last := int(p.LastSeq)
+	out := gen.JournalList{Entries: []gen.JournalEntry{}, Total: p.Total, LastSeq: &last}
+	for _, e := range p.Entries {
 		out.Entries = append(out.Entries, EntryDoc(e))
 	}
 	return out, nil

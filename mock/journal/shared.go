@@ -111,6 +111,44 @@ func (j *Journal) FindContext(ctx context.Context, q Query) ([]Entry, error) {
 	return out, nil
 }
 
+// Page is what the admin API lists: the entries matching a query, how many
+// the journal holds and the newest number given.
+type Page struct {
+	Entries []Entry
+	Total   int
+	LastSeq int64
+}
+
+// PageContext reads a Page: one read of a shared journal.
+func (j *Journal) PageContext(ctx context.Context, q Query) (Page, error) {
+	sh := j.shared
+	if sh == nil {
+		seq := j.Seq()
+		return Page{Total: j.Len(), LastSeq: seq, Entries: j.Find(q)}, nil
+	}
+	ns, newest, err := sh.log.Since(ctx, 0)
+	if err != nil {
+		return Page{}, err
+	}
+	out := Page{Total: len(ns), LastSeq: newest}
+	for _, n := range ns {
+		if n.Seq <= q.Since {
+			continue
+		}
+		e, err := decodeEntry(n)
+		if err != nil {
+			return Page{}, err
+		}
+		if q.Match(e) {
+			out.Entries = append(out.Entries, e)
+		}
+	}
+	if q.Limit > 0 && len(out.Entries) > q.Limit {
+		out.Entries = out.Entries[len(out.Entries)-q.Limit:]
+	}
+	return out, nil
+}
+
 // CountContext is Count, which a shared journal may fail.
 func (j *Journal) CountContext(ctx context.Context, q Query) (int, error) {
 	q.Limit = 0
