@@ -20,6 +20,7 @@ import (
 	"github.com/idpmock/idpmock/mock/dashboard"
 	"github.com/idpmock/idpmock/mock/journal"
 	"github.com/idpmock/idpmock/mock/problem"
+	"github.com/idpmock/idpmock/mock/state"
 	"github.com/idpmock/idpmock/mock/validate"
 )
 
@@ -182,6 +183,10 @@ func asProblem(err error) error {
 	if errors.As(err, &p) {
 		return p
 	}
+	if errors.Is(err, state.ErrUnavailable) {
+		// The shared store (--store redis://) did not answer: 503, and why.
+		return &problem.Problem{Kind: problem.Unavailable, Message: err.Error(), Err: err}
+	}
 	return &problem.Problem{Kind: problem.Internal, Message: err.Error(), Err: err}
 }
 
@@ -231,9 +236,13 @@ func (h *handler) PutState(ctx context.Context, r gen.PutStateRequestObject) (ge
 	return gen.PutState204Response{}, nil
 }
 
-func (h *handler) ListOverrides(context.Context, gen.ListOverridesRequestObject) (gen.ListOverridesResponseObject, error) {
+func (h *handler) ListOverrides(ctx context.Context, _ gen.ListOverridesRequestObject) (gen.ListOverridesResponseObject, error) {
 	out := gen.ListOverrides200JSONResponse{Overrides: []gen.Override{}}
-	for _, r := range h.b.Overrides().List() {
+	rules, err := h.b.Overrides().ListContext(ctx)
+	if err != nil {
+		return nil, asProblem(err)
+	}
+	for _, r := range rules {
 		out.Overrides = append(out.Overrides, overrideDoc(r))
 	}
 	return out, nil
@@ -251,31 +260,44 @@ func (h *handler) CreateOverride(ctx context.Context, r gen.CreateOverrideReques
 	return gen.CreateOverride201JSONResponse(overrideDoc(rule)), nil
 }
 
-func (h *handler) ClearOverrides(context.Context, gen.ClearOverridesRequestObject) (gen.ClearOverridesResponseObject, error) {
-	h.b.Overrides().Clear()
+func (h *handler) ClearOverrides(ctx context.Context, _ gen.ClearOverridesRequestObject) (gen.ClearOverridesResponseObject, error) {
+	if err := h.b.Overrides().ClearContext(ctx); err != nil {
+		return nil, asProblem(err)
+	}
 	return gen.ClearOverrides204Response{}, nil
 }
 
-func (h *handler) GetOverride(_ context.Context, r gen.GetOverrideRequestObject) (gen.GetOverrideResponseObject, error) {
-	rule, ok := h.b.Overrides().Get(r.Id)
+func (h *handler) GetOverride(ctx context.Context, r gen.GetOverrideRequestObject) (gen.GetOverrideResponseObject, error) {
+	rule, ok, err := h.b.Overrides().GetContext(ctx, r.Id)
+	if err != nil {
+		return nil, asProblem(err)
+	}
 	if !ok {
 		return nil, problem.New(problem.NotFound, "no override %q", r.Id)
 	}
 	return gen.GetOverride200JSONResponse(overrideDoc(rule)), nil
 }
 
-func (h *handler) DeleteOverride(_ context.Context, r gen.DeleteOverrideRequestObject) (gen.DeleteOverrideResponseObject, error) {
-	if !h.b.Overrides().Delete(r.Id) {
+func (h *handler) DeleteOverride(ctx context.Context, r gen.DeleteOverrideRequestObject) (gen.DeleteOverrideResponseObject, error) {
+	ok, err := h.b.Overrides().DeleteContext(ctx, r.Id)
+	if err != nil {
+		return nil, asProblem(err)
+	}
+	if !ok {
 		return nil, problem.New(problem.NotFound, "no override %q", r.Id)
 	}
 	return gen.DeleteOverride204Response{}, nil
 }
 
-func (h *handler) GetClock(context.Context, gen.GetClockRequestObject) (gen.GetClockResponseObject, error) {
-	return gen.GetClock200JSONResponse(clockDoc(h.b)), nil
+func (h *handler) GetClock(ctx context.Context, _ gen.GetClockRequestObject) (gen.GetClockResponseObject, error) {
+	doc, err := clockDoc(ctx, h.b)
+	if err != nil {
+		return nil, err
+	}
+	return gen.GetClock200JSONResponse(doc), nil
 }
 
-func (h *handler) ChangeClock(_ context.Context, r gen.ChangeClockRequestObject) (gen.ChangeClockResponseObject, error) {
+func (h *handler) ChangeClock(ctx context.Context, r gen.ChangeClockRequestObject) (gen.ChangeClockResponseObject, error) {
 	c, ch := h.b.Clock(), r.Body
 	var adv time.Duration
 	if ch.Advance != nil {
@@ -290,21 +312,32 @@ func (h *handler) ChangeClock(_ context.Context, r gen.ChangeClockRequestObject)
 	if ch.Advance != nil {
 		change.Advance = &adv
 	}
-	if err := c.Change(change); err != nil {
+	if err := c.ChangeContext(ctx, change); err != nil {
 		field := "set"
 		var re *clock.RangeError
-		if errors.As(err, &re) && re.Op == "advance" {
+		if !errors.As(err, &re) {
+			return nil, asProblem(err)
+		}
+		if re.Op == "advance" {
 			field = "advance"
 		}
 		return nil, &problem.Problem{Kind: problem.Invalid, Message: err.Error(),
 			Issues: []problem.Issue{{In: "body", Field: field, Rule: "range", Message: err.Error()}}}
 	}
-	return gen.ChangeClock200JSONResponse(clockDoc(h.b)), nil
+	doc, err := clockDoc(ctx, h.b)
+	if err != nil {
+		return nil, err
+	}
+	return gen.ChangeClock200JSONResponse(doc), nil
 }
 
-func clockDoc(b Backend) gen.ClockState {
-	s := ClockStateOf(b.Clock().State())
-	return gen.ClockState{Now: s.Now, Frozen: s.Frozen, Offset: s.Offset}
+func clockDoc(ctx context.Context, b Backend) (gen.ClockState, error) {
+	st, err := b.Clock().StateContext(ctx)
+	if err != nil {
+		return gen.ClockState{}, asProblem(err)
+	}
+	s := ClockStateOf(st)
+	return gen.ClockState{Now: s.Now, Frozen: s.Frozen, Offset: s.Offset}, nil
 }
 
 func (h *handler) journal() (*journal.Journal, error) {
@@ -337,23 +370,32 @@ func (h *handler) ListJournal(ctx context.Context, r gen.ListJournalRequestObjec
 		if p.WaitMs != nil && *p.WaitMs > 0 {
 			// A long poll: until a newer request, the wait or the client ends.
 			wctx, cancel := context.WithTimeout(ctx, time.Duration(*p.WaitMs)*time.Millisecond)
-			j.Wait(wctx, q.Since)
+			_, err := j.WaitContext(wctx, q.Since)
 			cancel()
+			if err != nil {
+				return nil, asProblem(err)
+			}
 		}
 	}
-	return gen.ListJournal200JSONResponse(listDoc(j, q)), nil
+	doc, err := listDoc(ctx, j, q)
+	if err != nil {
+		return nil, err
+	}
+	return gen.ListJournal200JSONResponse(doc), nil
 }
 
-func (h *handler) ClearJournal(context.Context, gen.ClearJournalRequestObject) (gen.ClearJournalResponseObject, error) {
+func (h *handler) ClearJournal(ctx context.Context, _ gen.ClearJournalRequestObject) (gen.ClearJournalResponseObject, error) {
 	j, err := h.journal()
 	if err != nil {
 		return nil, err
 	}
-	j.Clear()
+	if err := j.ClearContext(ctx); err != nil {
+		return nil, asProblem(err)
+	}
 	return gen.ClearJournal204Response{}, nil
 }
 
-func (h *handler) FindJournal(_ context.Context, r gen.FindJournalRequestObject) (gen.FindJournalResponseObject, error) {
+func (h *handler) FindJournal(ctx context.Context, r gen.FindJournalRequestObject) (gen.FindJournalResponseObject, error) {
 	j, err := h.journal()
 	if err != nil {
 		return nil, err
@@ -362,10 +404,14 @@ func (h *handler) FindJournal(_ context.Context, r gen.FindJournalRequestObject)
 	if err != nil {
 		return nil, err
 	}
-	return gen.FindJournal200JSONResponse(listDoc(j, q)), nil
+	doc, err := listDoc(ctx, j, q)
+	if err != nil {
+		return nil, err
+	}
+	return gen.FindJournal200JSONResponse(doc), nil
 }
 
-func (h *handler) CountJournal(_ context.Context, r gen.CountJournalRequestObject) (gen.CountJournalResponseObject, error) {
+func (h *handler) CountJournal(ctx context.Context, r gen.CountJournalRequestObject) (gen.CountJournalResponseObject, error) {
 	j, err := h.journal()
 	if err != nil {
 		return nil, err
@@ -374,15 +420,23 @@ func (h *handler) CountJournal(_ context.Context, r gen.CountJournalRequestObjec
 	if err != nil {
 		return nil, err
 	}
-	return gen.CountJournal200JSONResponse{Count: j.Count(q)}, nil
+	n, err := j.CountContext(ctx, q)
+	if err != nil {
+		return nil, asProblem(err)
+	}
+	return gen.CountJournal200JSONResponse{Count: n}, nil
 }
 
-func (h *handler) ListUnmatched(context.Context, gen.ListUnmatchedRequestObject) (gen.ListUnmatchedResponseObject, error) {
+func (h *handler) ListUnmatched(ctx context.Context, _ gen.ListUnmatchedRequestObject) (gen.ListUnmatchedResponseObject, error) {
 	j, err := h.journal()
 	if err != nil {
 		return nil, err
 	}
-	return gen.ListUnmatched200JSONResponse(listDoc(j, journal.Query{Unmatched: true})), nil
+	doc, err := listDoc(ctx, j, journal.Query{Unmatched: true})
+	if err != nil {
+		return nil, err
+	}
+	return gen.ListUnmatched200JSONResponse(doc), nil
 }
 
 func (h *handler) ReloadFixtures(ctx context.Context, _ gen.ReloadFixturesRequestObject) (gen.ReloadFixturesResponseObject, error) {

@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"regexp"
@@ -168,13 +169,17 @@ func queryOf(b *gen.JournalQuery) (journal.Query, error) {
 	return q, nil
 }
 
-func listDoc(j *journal.Journal, q journal.Query) gen.JournalList {
-	last := int(j.Seq())
-	out := gen.JournalList{Entries: []gen.JournalEntry{}, Total: j.Len(), LastSeq: &last}
-	for _, e := range j.Find(q) {
+func listDoc(ctx context.Context, j *journal.Journal, q journal.Query) (gen.JournalList, error) {
+	p, err := j.PageContext(ctx, q)
+	if err != nil {
+		return gen.JournalList{}, asProblem(err)
+	}
+	last := int(p.LastSeq)
+	out := gen.JournalList{Entries: []gen.JournalEntry{}, Total: p.Total, LastSeq: &last}
+	for _, e := range p.Entries {
 		out.Entries = append(out.Entries, EntryDoc(e))
 	}
-	return out
+	return out, nil
 }
 
 // EntryDoc is a journal entry as the admin API shows it.

@@ -5,10 +5,13 @@ package clock
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math"
 	"sync"
 	"time"
+
+	"github.com/idpmock/idpmock/mock/state"
 )
 
 // Clock tells the time.
@@ -17,17 +20,30 @@ type Clock interface {
 }
 
 // Controlled is a Clock that follows the wall clock plus an offset, or stands
-// still when frozen. The zero value is not usable; call New.
+// still when frozen. The zero value is not usable; call New. By default its
+// settings live in this process; Share moves them to a cell every replica
+// reads (--store redis://).
 type Controlled struct {
 	mu     sync.RWMutex
-	offset time.Duration
-	frozen bool
-	at     time.Time // the frozen instant
+	s      Settings // the settings (local), or the last ones read (shared)
 	wall   func() time.Time
+	shared state.UpdateCell[Settings] // nil: local
 }
 
 // New returns a clock that starts at the wall-clock time.
 func New() *Controlled { return &Controlled{wall: time.Now} }
+
+// Share keeps the clock's settings in cell from now on, so that every
+// replica sharing the cell shows the same time and a change made on one is
+// seen at once by all. Call it before the clock is used.
+func (c *Controlled) Share(cell state.UpdateCell[Settings]) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.shared = cell
+}
+
+// Shared reports whether the settings live in a shared cell.
+func (c *Controlled) Shared() bool { return c != nil && c.shared != nil }
 
 // State is a snapshot of the clock's settings, for the admin API.
 type State struct {
@@ -36,18 +52,103 @@ type State struct {
 	Frozen bool          `json:"frozen"`
 }
 
-// Now returns the clock's current time in UTC.
-func (c *Controlled) Now() time.Time {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	return c.nowLocked()
+// Settings are what a clock stores: its offset from the wall clock, or the
+// instant it is frozen at. Version counts the clock's changes; Overrides is
+// a version the server bumps when the shared overrides change, kept here so
+// that one read per request brings all the control data.
+type Settings struct {
+	Offset    time.Duration `json:"offset,omitempty"`
+	Frozen    bool          `json:"frozen,omitempty"`
+	At        time.Time     `json:"at,omitzero"`
+	Version   int64         `json:"version,omitempty"`
+	Overrides int64         `json:"overrides,omitempty"`
 }
 
-func (c *Controlled) nowLocked() time.Time {
-	if c.frozen {
-		return c.at
+// Now returns the clock's current time in UTC. A shared clock reads its
+// settings (on a failed read it goes on from the last ones read): in a
+// request, call NowContext (or Now(ctx, c)) instead, which reads them once.
+func (c *Controlled) Now() time.Time {
+	if c.shared != nil {
+		st, _ := c.load(context.Background())
+		return st.nowAt(c.wall())
 	}
-	return c.wall().Add(c.offset).UTC()
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.s.nowAt(c.wall())
+}
+
+// NowContext is Now for the request ctx belongs to: a shared clock's
+// settings are read once per request carrying a memo (WithMemo), the first
+// time anything needs them, in the same round trip as the request's first
+// store command when that comes first.
+func (c *Controlled) NowContext(ctx context.Context) time.Time {
+	if c.shared == nil {
+		return c.Now()
+	}
+	st, err := c.SettingsContext(ctx)
+	if err != nil {
+		st = c.last()
+	}
+	return st.nowAt(c.wall())
+}
+
+// WithMemo returns ctx carrying the memo of a shared clock's settings for
+// one request (ctx itself for a local clock: nothing to remember).
+func (c *Controlled) WithMemo(ctx context.Context) context.Context {
+	if c.shared == nil {
+		return ctx
+	}
+	return state.WithPrefetch(ctx, state.NewPrefetch(c.shared))
+}
+
+// SettingsContext returns the settings, through ctx's memo if it has one.
+// Only a shared clock can fail (a state.UnavailableError).
+func (c *Controlled) SettingsContext(ctx context.Context) (Settings, error) {
+	if c.shared == nil {
+		return c.last(), nil
+	}
+	p := state.PrefetchFrom(ctx)
+	if p == nil || p.Source() != any(c.shared) {
+		return c.load(ctx)
+	}
+	v, err := p.Value(ctx, func(raw []byte, found bool) (any, error) {
+		var st Settings
+		if found {
+			if err := json.Unmarshal(raw, &st); err != nil {
+				return nil, fmt.Errorf("clock: shared settings: %w", err)
+			}
+		}
+		c.remember(st)
+		return st, nil
+	}, func(ctx context.Context) (any, error) {
+		return c.load(ctx)
+	})
+	if err != nil {
+		return Settings{}, err
+	}
+	return v.(Settings), nil
+}
+
+// load reads the shared settings, remembering them.
+func (c *Controlled) load(ctx context.Context) (Settings, error) {
+	st, err := c.shared.Load(ctx)
+	if err != nil {
+		return c.last(), err
+	}
+	c.remember(st)
+	return st, nil
+}
+
+func (c *Controlled) remember(st Settings) {
+	c.mu.Lock()
+	c.s = st
+	c.mu.Unlock()
+}
+
+func (c *Controlled) last() Settings {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.s
 }
 
 // Set moves the clock to t; a frozen clock stays frozen at t. It refuses
@@ -71,62 +172,95 @@ type Change struct {
 	Advance *time.Duration
 }
 
-// Change applies ch atomically: when one step would leave the range the
-// clock can represent, it returns a *RangeError and nothing changes.
-func (c *Controlled) Change(ch Change) error {
+// Change is ChangeContext without a request.
+func (c *Controlled) Change(ch Change) error { return c.ChangeContext(context.Background(), ch) }
+
+// ChangeContext applies ch atomically: when one step would leave the range
+// the clock can represent, it returns a *RangeError and nothing changes. A
+// shared clock applies it atomically across replicas (two replicas
+// advancing by an hour at once leave it two hours ahead), or fails with a
+// state.UnavailableError.
+func (c *Controlled) ChangeContext(ctx context.Context, ch Change) error {
+	if c.shared != nil {
+		st, err := c.shared.Update(ctx, func(cur Settings) (Settings, error) {
+			return cur.apply(ch, c.wall())
+		})
+		if err == nil {
+			c.remember(st)
+		}
+		return err
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	wall := c.wall()
-	next := settings{offset: c.offset, frozen: c.frozen, at: c.at}
-	if ch.Reset {
-		next.offset, next.frozen, next.at = 0, false, time.Time{}
+	next, err := c.s.apply(ch, c.wall())
+	if err == nil {
+		c.s = next
 	}
-	if ch.Freeze != nil && *ch.Freeze && !next.frozen {
-		next.at, next.frozen = next.nowAt(wall), true
+	return err
+}
+
+// apply returns s changed by ch, or a *RangeError.
+func (s Settings) apply(ch Change, wall time.Time) (Settings, error) {
+	next := s
+	if ch.Reset {
+		next.Offset, next.Frozen, next.At = 0, false, time.Time{}
+	}
+	if ch.Freeze != nil && *ch.Freeze && !next.Frozen {
+		next.At, next.Frozen = next.nowAt(wall), true
 	}
 	if ch.Set != nil {
 		if err := next.moveTo(*ch.Set, wall, "set"); err != nil {
-			return err
+			return s, err
 		}
 	}
 	if ch.Advance != nil {
 		// time.Time.Add cannot overflow for any Duration from an instant in
 		// range; the result is checked instead of the offset sum, which can.
 		if err := next.moveTo(next.nowAt(wall).Add(*ch.Advance), wall, "advance"); err != nil {
-			return err
+			return s, err
 		}
 	}
-	if ch.Freeze != nil && !*ch.Freeze && next.frozen {
-		next.offset, next.frozen = next.at.Sub(wall), false
+	if ch.Freeze != nil && !*ch.Freeze && next.Frozen {
+		next.Offset, next.Frozen = next.At.Sub(wall), false
 	}
-	c.offset, c.frozen, c.at = next.offset, next.frozen, next.at
-	return nil
+	next.Version++
+	return next, nil
 }
 
-// settings are a clock's fields, changed on a copy until a whole Change is
-// known to fit.
-type settings struct {
-	offset time.Duration
-	frozen bool
-	at     time.Time
-}
-
-func (c *settings) nowAt(wall time.Time) time.Time {
-	if c.frozen {
-		return c.at
+// BumpOverrides adds one to the overrides version and returns it (a shared
+// clock only: replicas compare it with the version of the overrides they
+// hold).
+func (c *Controlled) BumpOverrides(ctx context.Context) (int64, error) {
+	if c.shared == nil {
+		return 0, nil
 	}
-	return wall.Add(c.offset).UTC()
+	st, err := c.shared.Update(ctx, func(cur Settings) (Settings, error) {
+		cur.Overrides++
+		return cur, nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	c.remember(st)
+	return st.Overrides, nil
 }
 
-func (c *settings) moveTo(t, wall time.Time, op string) error {
+func (c *Settings) nowAt(wall time.Time) time.Time {
+	if c.Frozen {
+		return c.At
+	}
+	return wall.Add(c.Offset).UTC()
+}
+
+func (c *Settings) moveTo(t, wall time.Time, op string) error {
 	lo, hi := Bounds(wall)
 	if t.Before(lo) || t.After(hi) {
 		return &RangeError{Op: op, At: t, Min: lo, Max: hi}
 	}
-	if c.frozen {
-		c.at = t.UTC()
+	if c.Frozen {
+		c.At = t.UTC()
 	} else {
-		c.offset = t.Sub(wall)
+		c.Offset = t.Sub(wall)
 	}
 	return nil
 }
@@ -173,36 +307,38 @@ func (e *RangeError) Error() string {
 
 // Freeze stops the clock at its current time.
 func (c *Controlled) Freeze() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if !c.frozen {
-		c.at = c.nowLocked()
-		c.frozen = true
-	}
+	t := true
+	_ = c.Change(Change{Freeze: &t})
 }
 
 // Unfreeze lets the clock run again from where it stood.
 func (c *Controlled) Unfreeze() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.frozen {
-		c.offset = c.at.Sub(c.wall())
-		c.frozen = false
-	}
+	f := false
+	_ = c.Change(Change{Freeze: &f})
 }
 
 // Reset returns the clock to the wall-clock time, running.
-func (c *Controlled) Reset() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.offset, c.frozen, c.at = 0, false, time.Time{}
+func (c *Controlled) Reset() { _ = c.ResetContext(context.Background()) }
+
+// ResetContext is Reset, which a shared clock may fail.
+func (c *Controlled) ResetContext(ctx context.Context) error {
+	return c.ChangeContext(ctx, Change{Reset: true})
 }
 
 // State reports the clock's settings.
 func (c *Controlled) State() State {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	return State{Now: c.nowLocked(), Offset: c.offset, Frozen: c.frozen}
+	st, _ := c.StateContext(context.Background())
+	return st
+}
+
+// StateContext reports the clock's settings, read afresh for a shared
+// clock (the admin API shows what a change just did).
+func (c *Controlled) StateContext(ctx context.Context) (State, error) {
+	st, err := c.last(), error(nil)
+	if c.shared != nil {
+		st, err = c.load(ctx)
+	}
+	return State{Now: st.nowAt(c.wall()), Offset: st.Offset, Frozen: st.Frozen}, err
 }
 
 // Contextual is a Clock whose settings may live elsewhere (a shared store):

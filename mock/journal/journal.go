@@ -117,6 +117,8 @@ type Journal struct {
 	// added is closed by the next Add, then forgotten; it exists only
 	// while someone waits (Wait), so an unwatched journal pays one nil check.
 	added chan struct{}
+
+	shared *shared // nil: the ring above (this process's own)
 }
 
 // New returns a journal that keeps the last size entries (DefaultSize if size <= 0).
@@ -130,6 +132,10 @@ func New(size int) *Journal {
 // Add records e, numbering it, and returns it as stored (a body kept with
 // SetBody is decoded only when the entry is read back: Find, All).
 func (j *Journal) Add(e Entry) Entry {
+	if j.shared != nil {
+		e, _ = j.AddContext(context.Background(), e)
+		return e
+	}
 	j.mu.Lock()
 	j.seq++
 	e.Seq = j.seq
@@ -149,6 +155,10 @@ func (j *Journal) Add(e Entry) Entry {
 // Seq is the number of the newest entry ever added (0 for none); entries
 // numbered above it are yet to come.
 func (j *Journal) Seq() int64 {
+	if j.shared != nil {
+		n, _ := j.SeqContext(context.Background())
+		return n
+	}
 	j.mu.RLock()
 	defer j.mu.RUnlock()
 	return j.seq
@@ -157,6 +167,10 @@ func (j *Journal) Seq() int64 {
 // Wake ends every Wait now, as if an entry had been added (a server
 // shutting down does not wait for long polls).
 func (j *Journal) Wake() {
+	if sh := j.shared; sh != nil {
+		sh.wakeOnce.Do(func() { close(sh.wake) })
+		return
+	}
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if j.added != nil {
@@ -168,6 +182,10 @@ func (j *Journal) Wake() {
 // Wait blocks until an entry numbered above since exists or ctx ends, and
 // reports whether one does.
 func (j *Journal) Wait(ctx context.Context, since int64) bool {
+	if j.shared != nil {
+		ok, _ := j.WaitContext(ctx, since)
+		return ok
+	}
 	j.mu.Lock()
 	if j.seq > since {
 		j.mu.Unlock()
@@ -188,6 +206,10 @@ func (j *Journal) Wait(ctx context.Context, since int64) bool {
 
 // Len is the number of entries held.
 func (j *Journal) Len() int {
+	if j.shared != nil {
+		n, _ := j.LenContext(context.Background())
+		return n
+	}
 	j.mu.RLock()
 	defer j.mu.RUnlock()
 	if j.full {
@@ -201,6 +223,10 @@ func (j *Journal) All() []Entry { return j.Find(Query{}) }
 
 // Clear drops every entry; numbering continues.
 func (j *Journal) Clear() {
+	if j.shared != nil {
+		_ = j.ClearContext(context.Background())
+		return
+	}
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	clear(j.ring)
@@ -274,6 +300,10 @@ func (q Query) Match(e Entry) bool {
 
 // Find returns the entries matching q, oldest first.
 func (j *Journal) Find(q Query) []Entry {
+	if j.shared != nil {
+		es, _ := j.FindContext(context.Background(), q)
+		return es
+	}
 	j.mu.RLock()
 	defer j.mu.RUnlock()
 	var out []Entry

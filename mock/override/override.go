@@ -6,6 +6,7 @@
 package override
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -128,6 +129,8 @@ type Set struct {
 	mu    sync.Mutex
 	rules []*Rule // oldest first; the newest match wins
 	seq   int
+
+	shared *shared // nil: the rules above (this process's own)
 }
 
 // NewSet returns an empty set.
@@ -135,6 +138,10 @@ func NewSet() *Set { return &Set{} }
 
 // Add stores spec and returns the rule; spec must have been checked.
 func (s *Set) Add(spec Spec, source string, now time.Time) Rule {
+	if s.shared != nil {
+		r, _ := s.AddContext(context.Background(), spec, source, now)
+		return r
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return *s.add(spec, source, now)
@@ -153,6 +160,10 @@ func (s *Set) add(spec Spec, source string, now time.Time) *Rule {
 // ReplaceSource swaps every rule of one source for specs, e.g. when the
 // overrides file changes; counters of the old rules are lost.
 func (s *Set) ReplaceSource(source string, specs []Spec, now time.Time) {
+	if s.shared != nil {
+		_ = s.ReplaceSourceContext(context.Background(), source, specs, now)
+		return
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.rules = slices.DeleteFunc(s.rules, func(r *Rule) bool { return r.Source == source })
@@ -163,6 +174,10 @@ func (s *Set) ReplaceSource(source string, specs []Spec, now time.Time) {
 
 // List returns every rule, newest first.
 func (s *Set) List() []Rule {
+	if s.shared != nil {
+		rs, _ := s.ListContext(context.Background())
+		return rs
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := make([]Rule, 0, len(s.rules))
@@ -174,6 +189,10 @@ func (s *Set) List() []Rule {
 
 // Get returns the rule with that id.
 func (s *Set) Get(id string) (Rule, bool) {
+	if s.shared != nil {
+		r, ok, _ := s.GetContext(context.Background(), id)
+		return r, ok
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, r := range s.rules {
@@ -186,6 +205,10 @@ func (s *Set) Get(id string) (Rule, bool) {
 
 // Delete removes the rule with that id.
 func (s *Set) Delete(id string) bool {
+	if s.shared != nil {
+		ok, _ := s.DeleteContext(context.Background(), id)
+		return ok
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	n := len(s.rules)
@@ -195,14 +218,23 @@ func (s *Set) Delete(id string) bool {
 
 // Clear removes every rule.
 func (s *Set) Clear() {
+	if s.shared != nil {
+		_ = s.ClearContext(context.Background())
+		return
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.rules = nil
 }
 
 // Take finds the newest live rule matching req, counts the hit and returns
-// the rule as it was before the hit.
+// the rule as it was before the hit. A shared set reads its rules afresh:
+// the server calls TakeContext with the version it read.
 func (s *Set) Take(req Request) (Rule, bool) {
+	if sh := s.shared; sh != nil {
+		r, ok, _ := s.TakeContext(context.Background(), -1, req)
+		return r, ok
+	}
 	var body any
 	decoded := false
 	bodyOnce := func() any {

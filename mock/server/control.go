@@ -16,6 +16,7 @@ import (
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/labstack/echo/v4"
 
+	"github.com/idpmock/idpmock/mock/clock"
 	"github.com/idpmock/idpmock/mock/override"
 	"github.com/idpmock/idpmock/mock/problem"
 	"github.com/idpmock/idpmock/mock/validate"
@@ -34,7 +35,17 @@ func (s *Server) control(c echo.Context, m *mounted, route *routers.Route, param
 	if !pref.Empty() {
 		ex.Prefer = pref.Raw
 	}
-	rule, hit := s.overrides.Take(override.Request{
+	var version int64
+	if s.overrides.Shared() {
+		// The overrides' version travels with the clock's settings: the
+		// request's one read of the control data.
+		st, err := s.clock.SettingsContext(req.Context())
+		if err != nil {
+			return true, err
+		}
+		version = st.Overrides
+	}
+	rule, hit, err := s.overrides.TakeContext(req.Context(), version, override.Request{
 		Operation:  route.Operation.OperationID,
 		PathParams: params,
 		Header:     req.Header,
@@ -44,6 +55,9 @@ func (s *Server) control(c echo.Context, m *mounted, route *routers.Route, param
 			return v
 		},
 	})
+	if err != nil {
+		return true, err
+	}
 	delay := pref.Delay()
 	if err := s.checkDelay(delay, "header", "Prefer delay"); err != nil {
 		return true, err
@@ -155,7 +169,7 @@ func (s *Server) writeCanned(c echo.Context, m *mounted, route *routers.Route, c
 			return m.vendor.WriteError(c, &problem.Problem{Kind: kind, Message: cn.reason})
 		}
 		if mt, ct := media(resp); mt != nil && mt.Schema != nil {
-			if b, err := json.Marshal(sample(mt.Schema, s.clock.Now(), 0)); err == nil {
+			if b, err := json.Marshal(sample(mt.Schema, clock.Now(c.Request().Context(), s.clock), 0)); err == nil {
 				body, ctype = b, ct
 			}
 		}
@@ -396,7 +410,7 @@ func (s *Server) AddOverride(ctx context.Context, spec override.Spec) (override.
 	if err := s.checkOverride(ctx, spec); err != nil {
 		return override.Rule{}, err
 	}
-	return s.overrides.Add(spec, override.SourceAPI, s.clock.Now()), nil
+	return s.overrides.AddContext(ctx, spec, override.SourceAPI, s.clock.Now())
 }
 
 // checkOverride refuses overrides that name no operation or would make

@@ -3,6 +3,7 @@ package server
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"net"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/idpmock/idpmock/mock/clock"
 	"github.com/idpmock/idpmock/mock/journal"
 )
 
@@ -39,7 +41,7 @@ func (s *Server) journalRequest(c echo.Context, next echo.HandlerFunc) error {
 			req.Body = readCloser{io.MultiReader(bytes.NewReader(raw), req.Body), req.Body}
 		}
 		e := journal.Entry{
-			At: start.UTC(), Clock: s.clock.Now(), Method: req.Method, Path: req.URL.Path,
+			At: start.UTC(), Clock: clock.Now(req.Context(), s.clock), Method: req.Method, Path: req.URL.Path,
 			Query: s.redact.Query(req.URL.RawQuery), Header: s.redact.Header(req.Header),
 			Protocol: journal.ProtocolOf(req.Context()), Procedure: journal.ProcedureOf(req.Context()),
 		}
@@ -122,7 +124,14 @@ func (jr *journalRecord) record(r any) {
 		}
 		e.SetResponse(c.Response().Header().Clone(), jr.tee.body, r)
 	}
-	s.journal.Add(*e)
+	if !s.journal.Shared() {
+		s.journal.Add(*e)
+		return
+	}
+	// Recorded even when the client has left: its answer may be complete.
+	if _, err := s.journal.AddContext(context.WithoutCancel(req.Context()), *e); err != nil {
+		s.cfg.Log.Warn("journal: entry not recorded", "method", e.Method, "path", e.Path, "err", err)
+	}
 }
 
 // teeWriter keeps a copy of the first maxJournalBody bytes of the answer.

@@ -36,6 +36,12 @@ func (s *Server) outerSteps(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		xc := &exchangeContext{Context: c}
 		start := time.Now()
+		if s.clock.Shared() && !isAdminPath(c.Request().URL.Path) {
+			// A vendor request reads the shared control data once
+			// (clock.Controlled.WithMemo); the control API reads it afresh.
+			req := c.Request()
+			c.SetRequest(req.WithContext(s.clock.WithMemo(req.Context())))
+		}
 		if err := s.recoverPanics(xc, next); err != nil {
 			s.handleError(err, xc)
 		}

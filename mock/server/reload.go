@@ -53,8 +53,7 @@ func (s *Server) loadOverridesFile(ctx context.Context) error {
 	file := s.cfg.OverridesFile
 	raw, err := os.ReadFile(file)
 	if errors.Is(err, fs.ErrNotExist) {
-		s.overrides.ReplaceSource(override.SourceFile, nil, s.clock.Now())
-		return nil
+		return s.overrides.ReplaceSourceContext(ctx, override.SourceFile, nil, s.clock.Now())
 	}
 	if err != nil {
 		return fmt.Errorf("overrides file: %w", err)
@@ -68,8 +67,7 @@ func (s *Server) loadOverridesFile(ctx context.Context) error {
 			return fmt.Errorf("%s: /overrides/%d: %w", file, i, err)
 		}
 	}
-	s.overrides.ReplaceSource(override.SourceFile, specs, s.clock.Now())
-	return nil
+	return s.overrides.ReplaceSourceContext(ctx, override.SourceFile, specs, s.clock.Now())
 }
 
 // Watch reloads whenever a file under FixturesDir (or the overrides file)

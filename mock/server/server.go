@@ -237,7 +237,9 @@ func New(ctx context.Context, cfg Config, factories ...VendorFactory) (*Server, 
 	}
 	s := &Server{cfg: cfg, clock: clock.New(), vendor: map[string]*mounted{}, ops: map[string]opRef{}, overrides: override.NewSet(),
 		stores: backend, ownStores: ownBackend}
-	if cfg.JournalSize >= 0 {
+	if backend.Shared() {
+		s.shareControl(cfg.JournalSize)
+	} else if cfg.JournalSize >= 0 {
 		s.journal = journal.New(cfg.JournalSize)
 	}
 	if !cfg.KeepSecrets {
@@ -415,10 +417,16 @@ func (s *Server) Reset(ctx context.Context, name string) error {
 // ResetAll is a fresh start: fixtures for every vendor, the wall clock, no
 // overrides but the overrides file's (re-armed), an empty journal.
 func (s *Server) ResetAll(ctx context.Context) error {
-	s.clock.Reset()
-	s.overrides.Clear()
+	if err := s.clock.ResetContext(ctx); err != nil {
+		return fmt.Errorf("clock: %w", err)
+	}
+	if err := s.overrides.ClearContext(ctx); err != nil {
+		return fmt.Errorf("overrides: %w", err)
+	}
 	if s.journal != nil {
-		s.journal.Clear()
+		if err := s.journal.ClearContext(ctx); err != nil {
+			return fmt.Errorf("journal: %w", err)
+		}
 	}
 	if s.cfg.OverridesFile != "" {
 		if err := s.loadOverridesFile(ctx); err != nil {

@@ -8,8 +8,32 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/idpmock/idpmock/mock/clock"
+	"github.com/idpmock/idpmock/mock/journal"
+	"github.com/idpmock/idpmock/mock/override"
+	"github.com/idpmock/idpmock/mock/state"
 	"github.com/idpmock/idpmock/mock/state/stores"
 )
+
+// shareControl moves what the control API drives into the shared store, so
+// every replica shows and obeys the same: the clock's settings (with the
+// overrides' version, one read per request brings both), the overrides and
+// their counts, and the journal (off when journalSize is negative).
+func (s *Server) shareControl(journalSize int) {
+	b := s.stores
+	s.clock.Share(stores.Cell[clock.Settings](b, "control").(state.UpdateCell[clock.Settings]))
+	s.overrides.Share(stores.Cell[override.Table](b, "overrides").(state.UpdateCell[override.Table]),
+		b.Counters("override-hits"), func(ctx context.Context) error {
+			_, err := s.clock.BumpOverrides(ctx)
+			return err
+		})
+	if journalSize >= 0 {
+		if journalSize == 0 {
+			journalSize = journal.DefaultSize
+		}
+		s.journal = journal.NewShared(b.Log("journal", journalSize).(state.SeqLog))
+	}
+}
 
 // seeded is the counter family marking vendors whose shared state has been
 // seeded once; the admin reset never clears it.

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 
@@ -14,7 +15,11 @@ import (
 // DumpState returns every vendor's state and the clock. Vendors that do not
 // implement Stateful are listed in Unsupported.
 func (s *Server) DumpState(ctx context.Context) (admin.State, error) {
-	cs := admin.ClockStateOf(s.clock.State())
+	now, err := s.clock.StateContext(ctx)
+	if err != nil {
+		return admin.State{}, fmt.Errorf("clock: %w", err)
+	}
+	cs := admin.ClockStateOf(now)
 	st := admin.State{Vendors: map[string]json.RawMessage{}, Clock: &cs}
 	for _, n := range s.names {
 		sf, ok := s.vendor[n].vendor.(Stateful)
@@ -63,7 +68,11 @@ func (s *Server) loadState(ctx context.Context, st admin.State) error {
 	}
 	if c := st.Clock; c != nil {
 		frozen, now := c.Frozen, c.Now
-		if err := s.clock.Change(clock.Change{Freeze: &frozen, Set: &now}); err != nil {
+		if err := s.clock.ChangeContext(ctx, clock.Change{Freeze: &frozen, Set: &now}); err != nil {
+			var re *clock.RangeError
+			if !errors.As(err, &re) {
+				return fmt.Errorf("clock: %w", err)
+			}
 			return &problem.Problem{Kind: problem.Invalid, Message: "state document: /clock/now: " + err.Error(), Err: err}
 		}
 	}

@@ -251,9 +251,11 @@ func (c *MemoryCounters) Reset(ctx context.Context) error {
 
 // MemoryLog is a Log in process memory.
 type MemoryLog struct {
-	max int
-	mu  sync.Mutex
-	buf [][]byte // oldest first
+	max  int
+	mu   sync.Mutex
+	buf  [][]byte // oldest first
+	seqs []int64  // buf's numbers
+	n    int64    // the newest number given
 }
 
 // NewMemoryLog returns a Log that keeps the newest max entries.
@@ -264,13 +266,52 @@ func (l *MemoryLog) Append(ctx context.Context, entry []byte) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	_, err := l.Push(ctx, entry)
+	return err
+}
+
+// Push adds entry numbered after every entry before it.
+func (l *MemoryLog) Push(ctx context.Context, entry []byte) (int64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	l.n++
 	l.buf = append(l.buf, append([]byte(nil), entry...))
+	l.seqs = append(l.seqs, l.n)
 	if over := len(l.buf) - l.max; l.max > 0 && over > 0 {
 		l.buf = append(l.buf[:0], l.buf[over:]...)
+		l.seqs = append(l.seqs[:0], l.seqs[over:]...)
 	}
-	return nil
+	return l.n, nil
+}
+
+// Since returns the entries numbered above since, oldest first, and the
+// newest number given.
+func (l *MemoryLog) Since(ctx context.Context, since int64) ([]Numbered, int64, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, 0, err
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []Numbered
+	for i, e := range l.buf {
+		if l.seqs[i] > since {
+			out = append(out, Numbered{Seq: l.seqs[i], Entry: append([]byte(nil), e...)})
+		}
+	}
+	return out, l.n, nil
+}
+
+// Newest is the newest number given.
+func (l *MemoryLog) Newest(ctx context.Context) (int64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.n, nil
 }
 
 // Recent returns up to n entries, newest first.
@@ -307,6 +348,8 @@ func (l *MemoryLog) Clear(ctx context.Context) error {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.buf = nil
+	l.buf, l.seqs = nil, nil
 	return nil
 }
+
+var _ SeqLog = (*MemoryLog)(nil)

@@ -177,7 +177,7 @@ func banner(log *slog.Logger, srv *server.Server, addr net.Addr, fixturesDir str
 	if fixturesDir != "" {
 		fixtures = fixturesDir
 	}
-	log.Info("ready", "addr", addr.String(), "url", base, "fixtures", fixtures, "startup", startup.Round(time.Millisecond).String(), "version", readBuildInfo().Version)
+	log.Info("ready", "addr", addr.String(), "url", base, "fixtures", fixtures, "store", srv.Stores().String(), "startup", startup.Round(time.Millisecond).String(), "version", readBuildInfo().Version)
 	for _, ep := range srv.Endpoints() {
 		urls := make([]string, len(ep.Paths))
 		for i, p := range ep.Paths {

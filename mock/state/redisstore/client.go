@@ -147,6 +147,9 @@ func (c *Client) run(ctx context.Context, s *script, keys, args []string) ([]str
 	}
 	octx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
 	defer cancel()
+	if f, pre := c.claim(ctx); f != nil {
+		return c.runPrefetch(ctx, octx, f, pre, s, keys, args)
+	}
 	c.trips.Add(1)
 	r, err := c.b.run(octx, s, keys, args)
 	return r, classify(ctx, err)
@@ -159,6 +162,9 @@ func (c *Client) get(ctx context.Context, key string) (string, bool, error) {
 	}
 	octx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
 	defer cancel()
+	if f, pre := c.claim(ctx); f != nil {
+		return c.getPrefetch(ctx, octx, f, pre, key)
+	}
 	c.trips.Add(1)
 	v, ok, err := c.b.get(octx, key)
 	return v, ok, classify(ctx, err)

@@ -13,6 +13,9 @@ type script struct {
 	src  string
 	once sync.Once
 	ru   *rueidis.Lua
+
+	shaOnce sync.Once
+	sha1    string
 }
 
 var allScripts []*script

@@ -3,8 +3,10 @@ package redisstore
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/idpmock/idpmock/mock/state"
 )
@@ -155,3 +157,74 @@ var (
 	_ state.Counters  = (*Counters)(nil)
 	_ state.Log       = (*Log)(nil)
 )
+
+func (l *Log) seqKey() string { return strings.TrimSuffix(l.key, "log") + "seq" }
+
+// Push appends entry numbered by an INCR in the same script (one round
+// trip); the list keeps "<number> <entry>".
+func (l *Log) Push(ctx context.Context, entry []byte) (int64, error) {
+	r, err := l.c.run(ctx, pushScript, []string{l.key, l.seqKey()}, []string{string(entry), l.max})
+	if err != nil {
+		return 0, err
+	}
+	return strconv.ParseInt(status(r), 10, 64)
+}
+
+// Since returns the numbered entries above since, oldest first, and the
+// newest number given (one round trip).
+func (l *Log) Since(ctx context.Context, since int64) ([]state.Numbered, int64, error) {
+	r, err := l.c.run(ctx, sinceScript, []string{l.key, l.seqKey()}, []string{strconv.FormatInt(since, 10)})
+	if err != nil {
+		return nil, 0, err
+	}
+	if len(r) == 0 {
+		return nil, 0, errors.New("redisstore: log: empty answer")
+	}
+	newest, err := strconv.ParseInt(r[0], 10, 64)
+	if err != nil {
+		return nil, 0, fmt.Errorf("redisstore: log: %w", err)
+	}
+	out := make([]state.Numbered, 0, len(r)-1)
+	for i := len(r) - 1; i >= 1; i-- {
+		n, e, _ := strings.Cut(r[i], " ")
+		seq, err := strconv.ParseInt(n, 10, 64)
+		if err != nil {
+			return nil, 0, fmt.Errorf("redisstore: log: %w", err)
+		}
+		out = append(out, state.Numbered{Seq: seq, Entry: []byte(e)})
+	}
+	return out, newest, nil
+}
+
+// Newest is the newest number given (one GET).
+func (l *Log) Newest(ctx context.Context) (int64, error) {
+	raw, ok, err := l.c.get(ctx, l.seqKey())
+	if err != nil || !ok {
+		return 0, err
+	}
+	return strconv.ParseInt(raw, 10, 64)
+}
+
+// pushScript: KEYS = list, sequence; ARGV = entry, cap.
+var pushScript = newScript(`
+local n = redis.call('INCR', KEYS[2])
+redis.call('LPUSH', KEYS[1], n .. ' ' .. ARGV[1])
+local cap = tonumber(ARGV[2])
+if cap > 0 then redis.call('LTRIM', KEYS[1], 0, cap - 1) end
+return {tostring(n)}
+`)
+
+// sinceScript: KEYS = list, sequence; ARGV = since. Answers the newest
+// number, then the entries above since, newest first. Read-only.
+var sinceScript = newScript(`
+local out = {redis.call('GET', KEYS[2]) or '0'}
+local since = tonumber(ARGV[1])
+for _, e in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do
+  local sp = string.find(e, ' ', 1, true)
+  if not sp or tonumber(string.sub(e, 1, sp - 1)) <= since then break end
+  out[#out + 1] = e
+end
+return out
+`)
+
+var _ state.SeqLog = (*Log)(nil)
