@@ -10,7 +10,7 @@ import (
 
 // TestRoundTripsPerOperation pins what one HTTP request costs in Redis
 // round trips, end to end through a replica (routing, overrides, clock,
-// journal, vendor): reads 1, writes at got 2. A higher count is a
+// journal, vendor): reads 1, writes at most 2. A higher count is a
 // regression to fix where it comes from, not a number to raise here.
 func TestRoundTripsPerOperation(t *testing.T) {
 	r := mocktest.StartReplicas(t, nReplicas)
