@@ -62,6 +62,9 @@ type Settings struct {
 	At        time.Time     `json:"at,omitzero"`
 	Version   int64         `json:"version,omitempty"`
 	Overrides int64         `json:"overrides,omitempty"`
+	// Fixtures is bumped by a replica that reloaded its fixtures, so the
+	// others reload theirs at their next request.
+	Fixtures int64 `json:"fixtures,omitempty"`
 }
 
 // Now returns the clock's current time in UTC. A shared clock reads its
@@ -231,18 +234,30 @@ func (s Settings) apply(ch Change, wall time.Time) (Settings, error) {
 // clock only: replicas compare it with the version of the overrides they
 // hold).
 func (c *Controlled) BumpOverrides(ctx context.Context) (int64, error) {
+	st, err := c.bump(ctx, func(st *Settings) { st.Overrides++ })
+	return st.Overrides, err
+}
+
+// BumpFixtures adds one to the fixtures version and returns it (a shared
+// clock only: replicas reload their fixtures when it passes theirs).
+func (c *Controlled) BumpFixtures(ctx context.Context) (int64, error) {
+	st, err := c.bump(ctx, func(st *Settings) { st.Fixtures++ })
+	return st.Fixtures, err
+}
+
+func (c *Controlled) bump(ctx context.Context, f func(*Settings)) (Settings, error) {
 	if c.shared == nil {
-		return 0, nil
+		return Settings{}, nil
 	}
 	st, err := c.shared.Update(ctx, func(cur Settings) (Settings, error) {
-		cur.Overrides++
+		f(&cur)
 		return cur, nil
 	})
 	if err != nil {
-		return 0, err
+		return Settings{}, err
 	}
 	c.remember(st)
-	return st.Overrides, nil
+	return st, nil
 }
 
 func (c *Settings) nowAt(wall time.Time) time.Time {

@@ -44,6 +44,7 @@ func (s *Server) control(c echo.Context, m *mounted, route *routers.Route, param
 			return true, err
 		}
 		version = st.Overrides
+		s.catchUpFixtures(req.Context(), st.Fixtures)
 	}
 	rule, hit, err := s.overrides.TakeContext(req.Context(), version, override.Request{
 		Operation:  route.Operation.OperationID,

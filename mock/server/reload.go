@@ -20,18 +20,14 @@ import (
 func (s *Server) Reload(ctx context.Context) admin.ReloadReport {
 	s.reloadMu.Lock()
 	defer s.reloadMu.Unlock()
-	rep := admin.ReloadReport{Reloaded: []string{}, Errors: []string{}}
-	for _, n := range s.names {
-		r, ok := s.vendor[n].vendor.(Reloader)
-		if !ok {
-			rep.Skipped = append(rep.Skipped, n)
-			continue
+	rep := s.reloadVendors(ctx)
+	if len(rep.Reloaded) > 0 && s.clock.Shared() {
+		// The other replicas reload theirs at their next request.
+		if v, err := s.clock.BumpFixtures(ctx); err != nil {
+			rep.Errors = append(rep.Errors, "telling the other replicas: "+err.Error())
+		} else {
+			s.fixturesSeen.Store(v)
 		}
-		if err := r.Reload(ctx, s.cfg.Fixtures); err != nil {
-			rep.Errors = append(rep.Errors, fmt.Sprintf("%s: %v", n, err))
-			continue
-		}
-		rep.Reloaded = append(rep.Reloaded, n)
 	}
 	if s.cfg.OverridesFile != "" {
 		if err := s.loadOverridesFile(ctx); err != nil {
@@ -81,4 +77,44 @@ func (s *Server) Watch(ctx context.Context) error {
 		dirs = append(dirs, filepath.Dir(f))
 	}
 	return watch.Dirs(ctx, s.cfg.Log, 150*time.Millisecond, func() { s.Reload(ctx) }, dirs...)
+}
+
+// reloadVendors reloads every Reloader vendor's fixtures; reloadMu is held.
+func (s *Server) reloadVendors(ctx context.Context) admin.ReloadReport {
+	rep := admin.ReloadReport{Reloaded: []string{}, Errors: []string{}}
+	for _, n := range s.names {
+		r, ok := s.vendor[n].vendor.(Reloader)
+		if !ok {
+			rep.Skipped = append(rep.Skipped, n)
+			continue
+		}
+		if err := r.Reload(ctx, s.cfg.Fixtures); err != nil {
+			rep.Errors = append(rep.Errors, fmt.Sprintf("%s: %v", n, err))
+			continue
+		}
+		rep.Reloaded = append(rep.Reloaded, n)
+	}
+	return rep
+}
+
+// catchUpFixtures reloads this replica's fixtures when another replica
+// reloaded its own (version is the shared fixtures version just read), so
+// data every replica keeps locally (ZITADEL's users as rendered, PingOne's
+// known environments) follows the reload everywhere.
+func (s *Server) catchUpFixtures(ctx context.Context, version int64) {
+	if version <= s.fixturesSeen.Load() {
+		return
+	}
+	s.reloadMu.Lock()
+	defer s.reloadMu.Unlock()
+	if version <= s.fixturesSeen.Load() {
+		return
+	}
+	rep := s.reloadVendors(ctx)
+	if len(rep.Errors) > 0 {
+		s.cfg.Log.Warn("reload after another replica's: kept the previous version of what failed", "errors", rep.Errors)
+	} else {
+		s.cfg.Log.Info("reloaded after another replica's reload", "parts", rep.Reloaded)
+	}
+	s.fixturesSeen.Store(version)
 }

@@ -195,10 +195,13 @@ type Server struct {
 	redact    *journal.Redactor
 	overrides *override.Set
 	reloadMu  sync.Mutex
-	persist   *persister // nil without PersistFile
-	stores    *stores.Backend
-	ownStores bool       // opened by New, closed by Close
-	changes   changeFeed // record changes, to persist when persisting
+	// fixturesSeen is the shared fixtures version this replica's fixtures
+	// are at (clock.Settings.Fixtures).
+	fixturesSeen atomic.Int64
+	persist      *persister // nil without PersistFile
+	stores       *stores.Backend
+	ownStores    bool       // opened by New, closed by Close
+	changes      changeFeed // record changes, to persist when persisting
 }
 
 // opRef locates an operation by its operationId.
@@ -276,6 +279,15 @@ func New(ctx context.Context, cfg Config, factories ...VendorFactory) (*Server, 
 	if err := errors.Join(errs...); err != nil {
 		s.closeStores()
 		return nil, err
+	}
+	if s.clock.Shared() {
+		// The fixtures just loaded are at least as new as any reload so far.
+		st, err := s.clock.SettingsContext(ctx)
+		if err != nil {
+			s.closeStores()
+			return nil, err
+		}
+		s.fixturesSeen.Store(st.Fixtures)
 	}
 	if adminErr != nil {
 		return nil, adminErr

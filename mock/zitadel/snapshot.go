@@ -137,10 +137,23 @@ func (v *Vendor) SnapshotState(ctx context.Context) (json.RawMessage, error) {
 		doc.ConsumedIntents = append(doc.ConsumedIntents, i.ID)
 	}
 	s.idMu.Lock()
-	if s.lastID != 0 {
-		doc.LastID = strconv.FormatUint(s.lastID, 10)
-	}
+	last, shared := s.lastID, s.idStep > 1
 	s.idMu.Unlock()
+	if shared {
+		// Each replica mints its own ids; the document says what the
+		// shared state holds, whichever replica answers: the greatest
+		// minted session id (restoring it only raises the restoring
+		// replica's counter; the node part keeps replicas apart).
+		last = 0
+		for _, x := range sessions {
+			if n, err := strconv.ParseUint(x.ID, 10, 64); err == nil && !x.Ghost {
+				last = max(last, n)
+			}
+		}
+	}
+	if last != 0 {
+		doc.LastID = strconv.FormatUint(last, 10)
+	}
 	return json.Marshal(doc)
 }
 
