@@ -5,6 +5,8 @@ package clock
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -28,6 +30,7 @@ type Controlled struct {
 	s      Settings // the settings (local), or the last ones read (shared)
 	wall   func() time.Time
 	shared state.UpdateCell[Settings] // nil: local
+	bus    state.Bus                  // nil: read the shared settings per request
 }
 
 // New returns a clock that starts at the wall-clock time.
@@ -65,13 +68,18 @@ type Settings struct {
 	// Fixtures is bumped by a replica that reloaded its fixtures, so the
 	// others reload theirs at their next request.
 	Fixtures int64 `json:"fixtures,omitempty"`
+	// Rev counts every write of the shared settings and Epoch names the
+	// cell they live in (a new one if Redis lost it), so a replica told of
+	// two changes out of order keeps the later one.
+	Rev   int64  `json:"rev,omitempty"`
+	Epoch string `json:"epoch,omitempty"`
 }
 
 // Now returns the clock's current time in UTC. A shared clock reads its
 // settings (on a failed read it goes on from the last ones read): in a
 // request, call NowContext (or Now(ctx, c)) instead, which reads them once.
 func (c *Controlled) Now() time.Time {
-	if c.shared != nil {
+	if c.shared != nil && !c.coherent() {
 		st, _ := c.load(context.Background())
 		return st.nowAt(c.wall())
 	}
@@ -98,7 +106,7 @@ func (c *Controlled) NowContext(ctx context.Context) time.Time {
 // WithMemo returns ctx carrying the memo of a shared clock's settings for
 // one request (ctx itself for a local clock: nothing to remember).
 func (c *Controlled) WithMemo(ctx context.Context) context.Context {
-	if c.shared == nil {
+	if c.shared == nil || c.coherent() {
 		return ctx
 	}
 	return state.WithPrefetch(ctx, state.NewPrefetch(c.shared))
@@ -107,7 +115,7 @@ func (c *Controlled) WithMemo(ctx context.Context) context.Context {
 // SettingsContext returns the settings, through ctx's memo if it has one.
 // Only a shared clock can fail (a state.UnavailableError).
 func (c *Controlled) SettingsContext(ctx context.Context) (Settings, error) {
-	if c.shared == nil {
+	if c.shared == nil || c.coherent() {
 		return c.last(), nil
 	}
 	p := state.PrefetchFrom(ctx)
@@ -185,12 +193,9 @@ func (c *Controlled) Change(ch Change) error { return c.ChangeContext(context.Ba
 // state.UnavailableError.
 func (c *Controlled) ChangeContext(ctx context.Context, ch Change) error {
 	if c.shared != nil {
-		st, err := c.shared.Update(ctx, func(cur Settings) (Settings, error) {
+		_, err := c.write(ctx, func(cur Settings) (Settings, error) {
 			return cur.apply(ch, c.wall())
 		})
-		if err == nil {
-			c.remember(st)
-		}
 		return err
 	}
 	c.mu.Lock()
@@ -249,15 +254,10 @@ func (c *Controlled) bump(ctx context.Context, f func(*Settings)) (Settings, err
 	if c.shared == nil {
 		return Settings{}, nil
 	}
-	st, err := c.shared.Update(ctx, func(cur Settings) (Settings, error) {
+	return c.write(ctx, func(cur Settings) (Settings, error) {
 		f(&cur)
 		return cur, nil
 	})
-	if err != nil {
-		return Settings{}, err
-	}
-	c.remember(st)
-	return st, nil
 }
 
 func (c *Settings) nowAt(wall time.Time) time.Time {
@@ -370,4 +370,84 @@ func Now(ctx context.Context, c Clock) time.Time {
 		return cc.NowContext(ctx)
 	}
 	return c.Now()
+}
+
+// Cohere keeps a shared clock's settings coherent through bus: every write
+// is announced to every replica, and the write returns once each has taken
+// it, so while the bus is live a replica serves the settings it holds
+// without reading them per request. Call it before the bus starts.
+func (c *Controlled) Cohere(bus state.Bus) {
+	c.mu.Lock()
+	c.bus = bus
+	c.mu.Unlock()
+	bus.Handle(busKind, func(_ context.Context, raw []byte) {
+		var st Settings
+		if json.Unmarshal(raw, &st) == nil {
+			c.adopt(st, false)
+		}
+	})
+	bus.OnLive(func(ctx context.Context) error {
+		st, err := c.shared.Load(ctx)
+		if err == nil {
+			c.adopt(st, true)
+		}
+		return err
+	})
+}
+
+const busKind = "clock"
+
+func (c *Controlled) coherent() bool {
+	c.mu.RLock()
+	b := c.bus
+	c.mu.RUnlock()
+	return b != nil && b.Live()
+}
+
+// adopt keeps st unless the settings held are later ones of the same cell;
+// fresh (a read after reconnecting) always wins.
+func (c *Controlled) adopt(st Settings, fresh bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if fresh || st.Epoch != c.s.Epoch || st.Rev >= c.s.Rev {
+		c.s = st
+	}
+}
+
+// write changes the shared settings with fn, atomically across replicas,
+// and announces the result: it returns once every listening replica holds
+// it (or with the bus's error: the change is made, but a replica may not
+// have heard of it).
+func (c *Controlled) write(ctx context.Context, fn func(Settings) (Settings, error)) (Settings, error) {
+	st, err := c.shared.Update(ctx, func(cur Settings) (Settings, error) {
+		next, err := fn(cur)
+		if err != nil {
+			return next, err
+		}
+		if next.Epoch == "" {
+			next.Epoch = newEpoch()
+		}
+		next.Rev++
+		return next, nil
+	})
+	if err != nil {
+		return Settings{}, err
+	}
+	c.adopt(st, false)
+	c.mu.RLock()
+	b := c.bus
+	c.mu.RUnlock()
+	if b != nil {
+		raw, _ := json.Marshal(st)
+		if err := b.Call(ctx, busKind, raw); err != nil {
+			return st, err
+		}
+	}
+	return st, nil
+}
+
+func newEpoch() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }

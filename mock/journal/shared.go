@@ -20,6 +20,10 @@ type shared struct {
 	log      state.SeqLog
 	wakeOnce sync.Once
 	wake     chan struct{}
+	// Set by Cohere: additions in the background while bus is live.
+	bus      state.Bus
+	onErr    func(Entry, error)
+	inflight *inflight
 }
 
 // NewShared returns a journal kept in log (--store redis://): every
@@ -77,6 +81,10 @@ func (j *Journal) AddContext(ctx context.Context, e Entry) (Entry, error) {
 	if err != nil {
 		return e, err
 	}
+	if sh.background() {
+		sh.addLater(ctx, e, raw) // numbered when stored
+		return e, nil
+	}
 	seq, err := sh.log.Push(ctx, raw)
 	if err != nil {
 		return e, err
@@ -90,6 +98,9 @@ func (j *Journal) FindContext(ctx context.Context, q Query) ([]Entry, error) {
 	sh := j.shared
 	if sh == nil {
 		return j.Find(q), nil
+	}
+	if err := sh.flush(ctx); err != nil {
+		return nil, err
 	}
 	ns, _, err := sh.log.Since(ctx, max(q.Since, 0))
 	if err != nil {
@@ -125,6 +136,9 @@ func (j *Journal) PageContext(ctx context.Context, q Query) (Page, error) {
 	if sh == nil {
 		seq := j.Seq()
 		return Page{Total: j.Len(), LastSeq: seq, Entries: j.Find(q)}, nil
+	}
+	if err := sh.flush(ctx); err != nil {
+		return Page{}, err
 	}
 	ns, newest, err := sh.log.Since(ctx, 0)
 	if err != nil {
@@ -162,6 +176,9 @@ func (j *Journal) ClearContext(ctx context.Context) error {
 		j.Clear()
 		return nil
 	}
+	if err := j.shared.flush(ctx); err != nil {
+		return err
+	}
 	return j.shared.log.Clear(ctx)
 }
 
@@ -170,6 +187,9 @@ func (j *Journal) SeqContext(ctx context.Context) (int64, error) {
 	if j.shared == nil {
 		return j.Seq(), nil
 	}
+	if err := j.shared.flush(ctx); err != nil {
+		return 0, err
+	}
 	return j.shared.log.Newest(ctx)
 }
 
@@ -177,6 +197,9 @@ func (j *Journal) SeqContext(ctx context.Context) (int64, error) {
 func (j *Journal) LenContext(ctx context.Context) (int, error) {
 	if j.shared == nil {
 		return j.Len(), nil
+	}
+	if err := j.shared.flush(ctx); err != nil {
+		return 0, err
 	}
 	return j.shared.log.Len(ctx)
 }

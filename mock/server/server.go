@@ -200,6 +200,8 @@ type Server struct {
 	fixturesSeen atomic.Int64
 	persist      *persister // nil without PersistFile
 	stores       *stores.Backend
+	bus          state.Bus // nil on memory
+	stopBus      func()
 	ownStores    bool       // opened by New, closed by Close
 	changes      changeFeed // record changes, to persist when persisting
 }
@@ -283,6 +285,9 @@ func New(ctx context.Context, cfg Config, factories ...VendorFactory) (*Server, 
 	if s.clock.Shared() {
 		// The fixtures just loaded are at least as new as any reload so far.
 		st, err := s.clock.SettingsContext(ctx)
+		if err == nil {
+			err = s.startBus()
+		}
 		if err != nil {
 			s.closeStores()
 			return nil, err
@@ -538,6 +543,12 @@ func (s *Server) Close(ctx context.Context) error {
 }
 
 func (s *Server) closeStores() {
+	if s.journal != nil {
+		s.journal.Drain() // entries still being added
+	}
+	if s.stopBus != nil {
+		s.stopBus()
+	}
 	if s.ownStores {
 		s.stores.Close()
 	}

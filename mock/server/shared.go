@@ -22,6 +22,10 @@ import (
 func (s *Server) shareControl(journalSize int) {
 	b := s.stores
 	s.clock.Share(stores.Cell[clock.Settings](b, "control").(state.UpdateCell[clock.Settings]))
+	// Changes of the control data are announced to every replica, so a
+	// request needs no read of them while the bus listens.
+	s.bus = b.Bus("control")
+	s.clock.Cohere(s.bus)
 	s.overrides.Share(stores.Cell[override.Table](b, "overrides").(state.UpdateCell[override.Table]),
 		b.Counters("override-hits"), func(ctx context.Context) error {
 			_, err := s.clock.BumpOverrides(ctx)
@@ -32,6 +36,10 @@ func (s *Server) shareControl(journalSize int) {
 			journalSize = journal.DefaultSize
 		}
 		s.journal = journal.NewShared(b.Log("journal", journalSize).(state.SeqLog))
+		// Entries are added off the answer's path and flushed before reads.
+		s.journal.Cohere(s.bus, func(e journal.Entry, err error) {
+			s.cfg.Log.Warn("journal: entry not recorded", "method", e.Method, "path", e.Path, "err", err)
+		})
 	}
 }
 
@@ -72,4 +80,22 @@ func (s *Server) healthz(c echo.Context) error {
 		return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "store": s.stores.String(), "reason": err.Error()})
 	}
 	return c.JSON(http.StatusOK, map[string]string{"status": "ok", "store": s.stores.String()})
+}
+
+// startBus makes the control bus listen for the server's life and waits a
+// moment for it, so a fresh replica serves from its settings at once.
+func (s *Server) startBus() error {
+	if s.bus == nil {
+		return nil
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s.stopBus = cancel
+	if err := s.bus.Start(ctx); err != nil {
+		cancel()
+		return err
+	}
+	for deadline := time.Now().Add(time.Second); !s.bus.Live() && time.Now().Before(deadline); {
+		time.Sleep(2 * time.Millisecond)
+	}
+	return nil
 }

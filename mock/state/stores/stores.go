@@ -179,3 +179,11 @@ func Cell[T any](b *Backend, name string) state.Cell[T] {
 	}
 	return redisstore.NewCell[T](b.redis, name)
 }
+
+// Bus returns the bus called name, nil for memory (one process needs none).
+func (b *Backend) Bus(name string) state.Bus {
+	if !b.Shared() {
+		return nil
+	}
+	return redisstore.NewBus(b.redis, name)
+}
