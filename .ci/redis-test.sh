@@ -3,8 +3,8 @@
 # redis-server on a free loopback port, in a temp dir, without persistence;
 # never the system service. Installs Debian's redis-server if missing.
 #   .ci/redis-test.sh          tests (race detector), in two passes:
-#     1. every package with a test that reads IDPMOCK_TEST_REDIS (directly or
-#        through mocktest.RedisAddr/StartReplicas), mock/state/... and the
+#     1. every package with a test that reads IDPMOCK_TEST_REDIS (through
+#        mock/internal/redistest or mocktest.RedisAddr/StartReplicas), mock/state/... and the
 #        end-to-end checks of mock/e2e (two replicas behind a proxy);
 #     2. the vendor suites and contract scenarios (every mocktest.Start)
 #        with IDPMOCK_TEST_REPLICAS=2: each test's mock is two replicas on
@@ -64,7 +64,7 @@ else
   # Packages whose tests use Redis when IDPMOCK_TEST_REDIS is set.
   mapfile -t redis_pkgs < <(
     { echo ./mock/state/...; echo ./mock/e2e;
-      grep -rlE --include='*_test.go' 'IDPMOCK_TEST_REDIS|mocktest\.(RedisAddr|StartReplicas|EnvRedis)' . |
+      grep -rlE --include='*_test.go' 'IDPMOCK_TEST_REDIS|redistest\.|mocktest\.(RedisAddr|StartReplicas|EnvRedis)' . |
         grep -v '^./mock/state/' | xargs -r -n1 dirname; } | sort -u)
   # Both passes run; the script fails if either did.
   rc=0

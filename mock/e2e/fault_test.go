@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"fmt"
+	"github.com/idpmock/idpmock/mock/internal/redistest"
 	"net/http"
 	"strings"
 	"sync"
@@ -85,9 +86,9 @@ func vendorError(vendor string, r reply, status int) bool {
 // replicas serve again within 1 s of Redis accepting connections.
 func TestRedisStoppedMidLoad(t *testing.T) {
 	mocktest.RedisAddr(t)
-	red := startPrivateRedis(t)
+	red := redistest.Start(t)
 	r := mocktest.StartReplicas(t, nReplicas, mocktest.WithConfig(func(c *server.Config) {
-		c.Store = "redis://" + red.addr + "/0"
+		c.Store = "redis://" + red.Addr + "/0"
 	}))
 	c := r.Client()
 	var o outcomes
@@ -112,7 +113,7 @@ func TestRedisStoppedMidLoad(t *testing.T) {
 	// outage stops Redis for down, checks /healthz meanwhile, restarts it
 	// and returns how long both replicas took to serve again.
 	outage := func(down time.Duration) time.Duration {
-		red.stop()
+		red.Stop(false)
 		time.Sleep(down / 2)
 		for _, s := range r.Servers {
 			got, err := call(c, "GET", s.URL+"/healthz", nil)
@@ -121,7 +122,7 @@ func TestRedisStoppedMidLoad(t *testing.T) {
 			}
 		}
 		time.Sleep(down / 2)
-		up := red.start()
+		up := red.Restart()
 		for _, s := range r.Servers {
 			for {
 				h, err := call(c, "GET", s.URL+"/healthz", nil)

@@ -5,9 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"os/exec"
 	"testing"
 	"time"
 
@@ -110,68 +108,3 @@ func pingOneSession(remoteIP string) map[string]any {
 }
 
 func pingOneSessions(base string) string { return base + "/v1/environments/" + envID + "/sessions" }
-
-// privateRedis is a redis-server of the test's own, which it may stop.
-type privateRedis struct {
-	t    *testing.T
-	addr string
-	dir  string
-	cmd  *exec.Cmd
-}
-
-func startPrivateRedis(t *testing.T) *privateRedis {
-	t.Helper()
-	if _, err := exec.LookPath("redis-server"); err != nil {
-		t.Skip("redis-server not installed")
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := &privateRedis{t: t, addr: l.Addr().String(), dir: t.TempDir()}
-	l.Close()
-	r.start()
-	t.Cleanup(func() {
-		if r.cmd != nil && r.cmd.Process != nil {
-			_ = r.cmd.Process.Kill()
-			_ = r.cmd.Wait()
-		}
-	})
-	return r
-}
-
-// start runs redis-server and returns once it accepts connections.
-func (r *privateRedis) start() time.Time {
-	r.t.Helper()
-	_, port, _ := net.SplitHostPort(r.addr)
-	r.cmd = exec.Command("redis-server", "--port", port, "--bind", "127.0.0.1", "--save", "",
-		"--appendonly", "no", "--dir", r.dir, "--logfile", "redis.log")
-	if err := r.cmd.Start(); err != nil {
-		r.t.Fatal(err)
-	}
-	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) {
-		if c, err := net.Dial("tcp", r.addr); err == nil {
-			c.Close()
-			return time.Now()
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
-	r.t.Fatal("redis-server did not start")
-	return time.Time{}
-}
-
-// stop is `redis-cli shutdown nosave`: the data is gone, as after a crash
-// of a Redis without persistence.
-func (r *privateRedis) stop() {
-	r.t.Helper()
-	c, err := net.Dial("tcp", r.addr)
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	_, _ = c.Write([]byte("SHUTDOWN NOSAVE\r\n"))
-	_, _ = io.Copy(io.Discard, c) // the server closes it
-	c.Close()
-	_ = r.cmd.Wait()
-	r.cmd = nil
-}

@@ -3,6 +3,7 @@ package mocktest
 import (
 	"context"
 	"fmt"
+	"github.com/idpmock/idpmock/mock/internal/redistest"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -21,7 +22,7 @@ import (
 const (
 	// EnvRedis is the Redis (host:port) the tests may use; without it the
 	// Redis tests skip.
-	EnvRedis = "IDPMOCK_TEST_REDIS"
+	EnvRedis = redistest.Env
 	// EnvReplicas, set (with EnvRedis), makes every Start a pair of
 	// replicas sharing that Redis behind a round-robin proxy, so an
 	// existing mocktest-based suite runs with traffic alternating between
@@ -33,11 +34,7 @@ const (
 // RedisAddr is EnvRedis; the test skips when it is not set.
 func RedisAddr(t testing.TB) string {
 	t.Helper()
-	addr := os.Getenv(EnvRedis)
-	if addr == "" {
-		t.Skip(EnvRedis + " not set (make redis-test sets it)")
-	}
-	return addr
+	return redistest.Addr(t)
 }
 
 // Replicas are n mocks sharing one Redis behind a round-robin reverse

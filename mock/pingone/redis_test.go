@@ -3,13 +3,13 @@ package pingone_test
 import (
 	"context"
 	"fmt"
+	"github.com/idpmock/idpmock/mock/internal/redistest"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
-	"os"
 	"os/exec"
 	"strings"
 	"sync"
@@ -28,24 +28,13 @@ import (
 // that sends each request to the other one (TestReplicasOnRedis).
 var replicated bool
 
-// redisAddr is the test Redis (make redis-test sets it); without it the
-// Redis tests skip.
-func redisAddr(t *testing.T) string {
-	t.Helper()
-	addr := os.Getenv("IDPMOCK_TEST_REDIS")
-	if addr == "" {
-		t.Skip("IDPMOCK_TEST_REDIS not set (make redis-test)")
-	}
-	return addr
-}
-
 var prefixes atomic.Int64
 
 // openShared opens n backends on the test Redis under a prefix of their
 // own: n replicas of one mock, apart from every other test's.
 func openShared(t *testing.T, n int) []*stores.Backend {
 	t.Helper()
-	addr := redisAddr(t)
+	addr := redistest.Addr(t)
 	prefix := fmt.Sprintf("idpmock-test:pingone:%d:%d:", time.Now().UnixNano(), prefixes.Add(1))
 	bs := make([]*stores.Backend, n)
 	for i := range bs {
@@ -125,7 +114,7 @@ func syncClock(from, to *clock.Controlled) {
 // replicas sharing one Redis, every other request going to the other
 // replica: several replicas behave as one PingOne.
 func TestReplicasOnRedis(t *testing.T) {
-	redisAddr(t)
+	redistest.Addr(t)
 	replicated = true
 	defer func() { replicated = false }()
 	tests := []struct {
@@ -402,7 +391,7 @@ func TestRoundTripsPerOperation(t *testing.T) {
 // TestStoreDown: while Redis is down every operation answers PingOne's 503
 // (with Retry-After), and the mock serves again once Redis is back.
 func TestStoreDown(t *testing.T) {
-	redisAddr(t)
+	redistest.Addr(t)
 	if _, err := exec.LookPath("redis-server"); err != nil {
 		t.Skip("redis-server not installed")
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/idpmock/idpmock/mock/internal/redistest"
 	"io"
 	"io/fs"
 	"math/rand/v2"
@@ -126,15 +127,6 @@ func replicas(t *testing.T, addr string, n int, edits ...func(*server.Config)) [
 	return out
 }
 
-func redisAddr(t *testing.T) string {
-	t.Helper()
-	addr := os.Getenv("IDPMOCK_TEST_REDIS")
-	if addr == "" {
-		t.Skip("IDPMOCK_TEST_REDIS not set (make redis-test sets it)")
-	}
-	return addr
-}
-
 func clockOffset(t *testing.T, srv *mocktest.Server) time.Duration {
 	t.Helper()
 	r := call(t, srv, "GET", "/__mock/clock", nil)
@@ -151,7 +143,7 @@ func clockOffset(t *testing.T, srv *mocktest.Server) time.Duration {
 func near(got, want time.Duration) bool { return got > want-time.Minute && got < want+time.Minute }
 
 func TestReplicasShareClock(t *testing.T) {
-	rs := replicas(t, redisAddr(t), 2)
+	rs := replicas(t, redistest.Addr(t), 2)
 	a, b := rs[0], rs[1]
 	if r := call(t, a, "PUT", "/__mock/clock", map[string]any{"advance": "1h"}); r.status != 200 {
 		t.Fatalf("advance on A: %d %s", r.status, r.body)
@@ -198,7 +190,7 @@ func TestReplicasShareClock(t *testing.T) {
 }
 
 func TestReplicasShareOverrides(t *testing.T) {
-	rs := replicas(t, redisAddr(t), 2)
+	rs := replicas(t, redistest.Addr(t), 2)
 	a, b := rs[0], rs[1]
 	id := create(t, a, "x", 3600)
 	r := call(t, a, "POST", "/__mock/overrides", map[string]any{"operation": "readThing", "status": 429, "times": 5})
@@ -281,7 +273,7 @@ func listJournal(t *testing.T, srv *mocktest.Server, query string) journalList {
 }
 
 func TestReplicasShareJournal(t *testing.T) {
-	rs := replicas(t, redisAddr(t), 2)
+	rs := replicas(t, redistest.Addr(t), 2)
 	a, b := rs[0], rs[1]
 	id := create(t, a, "x", 3600)
 	call(t, b, "GET", "/fake/things/"+id, nil)
@@ -321,7 +313,7 @@ func TestReplicasShareJournal(t *testing.T) {
 }
 
 func TestReplicasShareReset(t *testing.T) {
-	rs := replicas(t, redisAddr(t), 2)
+	rs := replicas(t, redistest.Addr(t), 2)
 	a, b := rs[0], rs[1]
 	id := create(t, b, "x", 3600)
 	call(t, b, "PUT", "/__mock/clock", map[string]any{"advance": "5h"})
@@ -408,7 +400,7 @@ func (p *cutProxy) cut(down bool) {
 }
 
 func TestReplicasStoreDown(t *testing.T) {
-	proxy := newCutProxy(t, redisAddr(t))
+	proxy := newCutProxy(t, redistest.Addr(t))
 	rs := replicas(t, proxy.ln.Addr().String(), 2)
 	a, b := rs[0], rs[1]
 	id := create(t, a, "x", 3600)
@@ -461,7 +453,7 @@ func TestReplicasStoreDown(t *testing.T) {
 // the vendor are free after it), the vendor's own command, and the journal
 // entry.
 func TestReplicaRoundTrips(t *testing.T) {
-	addr := redisAddr(t)
+	addr := redistest.Addr(t)
 	b, err := stores.Open(context.Background(), "redis://"+addr+"/0", stores.Options{Prefix: fmt.Sprintf("idpmocktest:%x:", rand.Uint64())})
 	if err != nil {
 		t.Fatal(err)
@@ -496,7 +488,7 @@ func TestReplicaRoundTrips(t *testing.T) {
 // file; its rules are shared once, so "times" counts across replicas and a
 // replica starting later does not re-arm them; a reset does.
 func TestReplicasShareFileOverrides(t *testing.T) {
-	addr := redisAddr(t)
+	addr := redistest.Addr(t)
 	file := t.TempDir() + "/overrides.json"
 	doc := `{"overrides": [{"operation": "readThing", "status": 429, "times": 2, "body": {"error": "too_many_requests",  "message": "slow down"}}]}`
 	if err := os.WriteFile(file, []byte(doc), 0o600); err != nil {

@@ -1,6 +1,7 @@
 package zitadel_test
 
 import (
+	"github.com/idpmock/idpmock/mock/internal/redistest"
 	"net/http"
 	"os"
 	"strings"
@@ -28,7 +29,7 @@ func start(t *testing.T) *mocktest.Server {
 	t.Helper()
 	opts := []mocktest.Option{mocktest.WithVendors(zitadel.New)}
 	if os.Getenv("IDPMOCK_TEST_ZITADEL_STORE") == "redis" {
-		b := openBackend(t, redisAddr(t), testPrefix())
+		b := openBackend(t, redistest.Addr(t), redistest.Prefix())
 		opts = append(opts, mocktest.WithConfig(func(c *server.Config) { c.Stores = b }))
 	}
 	return mocktest.Start(t, opts...)

@@ -4,11 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"math/rand/v2"
+	"github.com/idpmock/idpmock/mock/internal/redistest"
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -29,15 +28,6 @@ import (
 // The Redis tests run with IDPMOCK_TEST_REDIS (host:port, set by make
 // redis-test) and skip without it.
 
-func redisAddr(t *testing.T) string {
-	t.Helper()
-	addr := os.Getenv("IDPMOCK_TEST_REDIS")
-	if addr == "" {
-		t.Skip("IDPMOCK_TEST_REDIS not set (make redis-test sets it)")
-	}
-	return addr
-}
-
 // openBackend opens a Redis backend; replicas of one mock share a prefix,
 // each test has its own.
 func openBackend(t *testing.T, addr, prefix string) *stores.Backend {
@@ -50,13 +40,11 @@ func openBackend(t *testing.T, addr, prefix string) *stores.Backend {
 	return b
 }
 
-func testPrefix() string { return fmt.Sprintf("idpmocktest:zitadel:%x:", rand.Uint64()) }
-
 // replicas starts n ZITADEL mocks on one Redis, as replicas behind a load
 // balancer; opts apply to each.
 func replicas(t *testing.T, n int, opts ...mocktest.Option) []*mocktest.Server {
 	t.Helper()
-	addr, prefix := redisAddr(t), testPrefix()
+	addr, prefix := redistest.Addr(t), redistest.Prefix()
 	out := make([]*mocktest.Server, n)
 	for i := range out {
 		b := openBackend(t, addr, prefix)
@@ -251,7 +239,7 @@ func TestSharedStorePasswordFailuresExact(t *testing.T) {
 // A replica joining a shared store (Reload, not Reset) keeps sessions and
 // login counters; a state document round-trips through the store.
 func TestSharedStoreJoinAndState(t *testing.T) {
-	addr, prefix := redisAddr(t), testPrefix()
+	addr, prefix := redistest.Addr(t), redistest.Prefix()
 	start := func() *mocktest.Server {
 		b := openBackend(t, addr, prefix)
 		return mocktest.Start(t, mocktest.WithVendors(zitadel.New), mocktest.WithConfig(func(c *server.Config) { c.Stores = b }))
@@ -281,8 +269,8 @@ func TestRoundTripsPerOperation(t *testing.T) {
 	// The journal entry, written after the answer (the control data comes
 	// from the bus, with no read per request).
 	const controlTrips = 1
-	addr := redisAddr(t)
-	be := openBackend(t, addr, testPrefix())
+	addr := redistest.Addr(t)
+	be := openBackend(t, addr, redistest.Prefix())
 	srv := mocktest.Start(t, mocktest.WithVendors(zitadel.New), mocktest.WithConfig(func(c *server.Config) { c.Stores = be }))
 	id, _ := createMini(t, srv, "")
 	for _, c := range []struct {
@@ -313,55 +301,14 @@ func TestRoundTripsPerOperation(t *testing.T) {
 	}
 }
 
-// privateRedis runs a redis-server of the test's own, which the test may
-// stop; it returns the address and a stop function.
-func privateRedis(t *testing.T) (string, func()) {
-	t.Helper()
-	redisAddr(t)
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		t.Skip("no redis-server")
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", t.TempDir())
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	stopped := false
-	stop := func() {
-		if !stopped {
-			stopped = true
-			_ = cmd.Process.Kill()
-			_ = cmd.Wait()
-		}
-	}
-	t.Cleanup(stop)
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		if c, err := net.Dial("tcp", addr); err == nil {
-			c.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("redis-server did not start")
-		}
-	}
-	return addr, stop
-}
-
 // With Redis gone, every operation answers ZITADEL's unavailable (code
 // 14): REST 503, Connect and gRPC "unavailable"; nothing panics.
 func TestStoreUnavailable(t *testing.T) {
-	addr, stop := privateRedis(t)
-	be := openBackend(t, addr, testPrefix())
+	red := redistest.Start(t)
+	be := openBackend(t, red.Addr, redistest.Prefix())
 	srv := mocktest.Start(t, mocktest.WithVendors(zitadel.New), mocktest.WithConfig(func(c *server.Config) { c.Stores = be }))
 	id, _ := createMini(t, srv, "")
-	stop()
+	red.Stop(false)
 	for _, c := range []struct{ name, method, path, body string }{
 		{"create", http.MethodPost, "/v2/sessions", `{}`},
 		{"create with a user check", http.MethodPost, "/v2/sessions", `{"checks":{"user":{"loginName":"mini@mouse.com"}}}`},
@@ -412,7 +359,7 @@ func pttl(t *testing.T, addr, key string) int64 {
 // Redis keeps a session for its remaining mock lifetime plus a day (at
 // least an hour), a session without expiry until it is deleted.
 func TestSessionSafetyTTL(t *testing.T) {
-	addr, prefix := redisAddr(t), testPrefix()
+	addr, prefix := redistest.Addr(t), redistest.Prefix()
 	be := openBackend(t, addr, prefix)
 	srv := mocktest.Start(t, mocktest.WithVendors(zitadel.New), mocktest.WithConfig(func(c *server.Config) { c.Stores = be }))
 	t0 := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/idpmock/idpmock/mock/internal/redistest"
 	"net"
 	"strconv"
 	"strings"
@@ -82,7 +83,7 @@ var clients = []struct {
 
 func openWith(t testing.TB, open func(string, Options) (backend, error), addr string) *Client {
 	t.Helper()
-	o := Options{Prefix: testPrefix()}.withDefaults()
+	o := Options{Prefix: redistest.Prefix()}.withDefaults()
 	b, err := open("redis://"+addr, o)
 	if err != nil {
 		t.Fatal(err)
@@ -147,7 +148,7 @@ func seed(b testing.TB, s *Store[statetest.Rec]) {
 // (latency) and GOMAXPROCS*8 callers (throughput, where rueidis pipelines
 // concurrent commands on one connection). Run by make redis-bench.
 func BenchmarkStore(b *testing.B) {
-	addr := redisAddr(b)
+	addr := redistest.Addr(b)
 	for _, cl := range clients {
 		c := openWith(b, cl.open, addr)
 		s := newRecStore(b, c, statetest.Config{})
@@ -193,7 +194,7 @@ func BenchmarkStore(b *testing.B) {
 // path Cell does not take (TestCellCacheIsStale): no round trip on a hit.
 // go-redis has no such cache, so its figure is a plain GET.
 func BenchmarkCachedRead(b *testing.B) {
-	addr := redisAddr(b)
+	addr := redistest.Addr(b)
 	for _, cl := range clients {
 		c := openWith(b, cl.open, addr)
 		x := NewCell[statetest.Clock](c, "clock")
@@ -219,7 +220,7 @@ func BenchmarkCachedRead(b *testing.B) {
 // MONITOR, which sees every command a client sends, agrees with the client's
 // own count.
 func TestRoundTrips(t *testing.T) {
-	addr := redisAddr(t)
+	addr := redistest.Addr(t)
 	want := map[string]int{"Get": 1, "Create": 1, "Update": 2, "UpdateHot": 2, "Lookup": 1, "LookupUpdateSeen": 2}
 	for _, cl := range clients {
 		c := openWith(t, cl.open, addr)
@@ -261,7 +262,7 @@ func monitor(t testing.TB, addr string) *monitorConn {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := &monitorConn{t: t, addr: addr, conn: conn, token: testPrefix(), done: make(chan int, 1)}
+	m := &monitorConn{t: t, addr: addr, conn: conn, token: redistest.Prefix(), done: make(chan int, 1)}
 	if _, err := conn.Write([]byte("MONITOR\r\n")); err != nil {
 		t.Fatal(err)
 	}

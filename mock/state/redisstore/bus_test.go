@@ -2,7 +2,7 @@ package redisstore
 
 import (
 	"context"
-	"os"
+	"github.com/idpmock/idpmock/mock/internal/redistest"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -41,8 +41,8 @@ func waitLive(t *testing.T, b *Bus, want bool, limit time.Duration) time.Duratio
 // Call returns only once every listening replica has handled the message:
 // what a replica changed is what every replica serves when Call returns.
 func TestBusCallWaitsForEveryReplica(t *testing.T) {
-	addr := redisAddr(t)
-	prefix := testPrefix()
+	addr := redistest.Addr(t)
+	prefix := redistest.Prefix()
 	var mu sync.Mutex
 	seen := map[int][]string{}
 	var lives atomic.Int32
@@ -71,7 +71,7 @@ func TestBusCallWaitsForEveryReplica(t *testing.T) {
 	}
 	// Another prefix is another mock: it hears nothing.
 	var other atomic.Int32
-	startedBus(t, openAt(t, addr, testPrefix(), Options{}), &other, func(p string) { t.Errorf("other mock heard %q", p) })
+	startedBus(t, openAt(t, addr, redistest.Prefix(), Options{}), &other, func(p string) { t.Errorf("other mock heard %q", p) })
 	if err := buses[0].Call(context.Background(), "k", []byte("three")); err != nil {
 		t.Fatal(err)
 	}
@@ -80,18 +80,15 @@ func TestBusCallWaitsForEveryReplica(t *testing.T) {
 // A bus is not live while Redis is down (its replica then reads the store
 // per request) and is live again, after OnLive, once Redis is back.
 func TestBusLiveFollowsRedis(t *testing.T) {
-	if os.Getenv("IDPMOCK_TEST_REDIS") == "" {
-		t.Skip("IDPMOCK_TEST_REDIS not set (make redis-test sets it)")
-	}
-	r := startPrivateRedis(t, "")
+	r := redistest.Start(t)
 	var lives atomic.Int32
-	b := startedBus(t, openAt(t, r.addr, testPrefix(), Options{Timeout: 300 * time.Millisecond}), &lives, func(string) {})
-	r.stop()
+	b := startedBus(t, openAt(t, r.Addr, redistest.Prefix(), Options{Timeout: 300 * time.Millisecond}), &lives, func(string) {})
+	r.Stop(true)
 	waitLive(t, b, false, time.Second)
 	if err := b.Call(context.Background(), "k", nil); err == nil {
 		t.Error("Call with Redis down succeeded")
 	}
-	r.start()
+	r.Restart()
 	took := waitLive(t, b, true, time.Second)
 	if lives.Load() != 2 {
 		t.Errorf("OnLive ran %d times, want 2 (start, reconnect)", lives.Load())

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/gob"
+	"github.com/idpmock/idpmock/mock/internal/redistest"
 	"reflect"
 	"strings"
 	"testing"
@@ -86,9 +87,9 @@ func TestCodecRequired(t *testing.T) {
 	if _, err := New(c, cfg); err == nil || !strings.Contains(err.Error(), "needs a Codec") {
 		t.Fatalf("New without codec = %v", err)
 	}
-	addr := redisAddr(t)
+	addr := redistest.Addr(t)
 	cfg.Codec = gobCodec{}
-	s, err := New(openAt(t, addr, testPrefix(), Options{}), cfg)
+	s, err := New(openAt(t, addr, redistest.Prefix(), Options{}), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

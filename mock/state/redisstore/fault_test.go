@@ -3,84 +3,16 @@ package redisstore
 import (
 	"context"
 	"errors"
-	"net"
-	"os"
-	"os/exec"
+	"github.com/idpmock/idpmock/mock/internal/redistest"
 	"strconv"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/idpmock/idpmock/mock/state"
 	"github.com/idpmock/idpmock/mock/state/statetest"
 )
-
-// privateRedis is a redis-server of the test's own, which it may stop.
-type privateRedis struct {
-	t    *testing.T
-	addr string
-	dir  string
-	cmd  *exec.Cmd
-}
-
-func startPrivateRedis(t *testing.T, addr string) *privateRedis {
-	t.Helper()
-	if _, err := exec.LookPath("redis-server"); err != nil {
-		t.Skip("redis-server not installed")
-	}
-	if addr == "" {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		addr = l.Addr().String()
-		l.Close()
-	}
-	r := &privateRedis{t: t, addr: addr, dir: t.TempDir()}
-	r.start()
-	t.Cleanup(func() {
-		if r.cmd != nil && r.cmd.Process != nil {
-			_ = r.cmd.Process.Signal(syscall.SIGCONT)
-			_ = r.cmd.Process.Kill()
-			_ = r.cmd.Wait()
-		}
-	})
-	return r
-}
-
-func (r *privateRedis) start() {
-	r.t.Helper()
-	_, port, _ := net.SplitHostPort(r.addr)
-	// An RDB file in its own directory lets a restarted server come back
-	// with what the stopped one held, so the test can check nothing was
-	// half-written.
-	r.cmd = exec.Command("redis-server", "--port", port, "--bind", "127.0.0.1", "--save", "",
-		"--appendonly", "no", "--dir", r.dir, "--dbfilename", "dump.rdb")
-	r.cmd.Args = append(r.cmd.Args, "--logfile", "redis.log")
-	if err := r.cmd.Start(); err != nil {
-		r.t.Fatal(err)
-	}
-	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) {
-		if c, err := net.Dial("tcp", r.addr); err == nil {
-			c.Close()
-			return
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	r.t.Fatal("redis-server did not start")
-}
-
-// stop saves and shuts the server down: Redis runs one script at a time,
-// so the saved data is exactly what was acknowledged or atomically applied.
-func (r *privateRedis) stop() {
-	r.t.Helper()
-	rawCommand(r.t, r.addr, "SHUTDOWN SAVE")
-	_ = r.cmd.Wait()
-	r.cmd = nil
-}
 
 // load runs creates, updates and reads of a few records until stop is
 // closed, counting successes and sorting failures.
@@ -202,18 +134,15 @@ func checkConsistent(t *testing.T, s *Store[statetest.Rec], acked map[string]int
 // Redis stopped mid-load: only unavailable errors, nothing half-written, and
 // the client serves again by itself soon after Redis is back.
 func TestRedisStoppedMidLoad(t *testing.T) {
-	if os.Getenv("IDPMOCK_TEST_REDIS") == "" {
-		t.Skip("IDPMOCK_TEST_REDIS not set (make redis-test sets it)")
-	}
-	r := startPrivateRedis(t, "")
-	s := newRecStore(t, openAt(t, r.addr, testPrefix(), Options{Timeout: 300 * time.Millisecond}), statetest.Config{})
+	r := redistest.Start(t)
+	s := newRecStore(t, openAt(t, r.Addr, redistest.Prefix(), Options{Timeout: 300 * time.Millisecond}), statetest.Config{})
 	var l load
 	stop := make(chan struct{})
 	wg := l.run(context.Background(), s, 8, stop)
 	time.Sleep(300 * time.Millisecond)
-	r.stop()
+	r.Stop(true)
 	time.Sleep(300 * time.Millisecond)
-	r.start()
+	r.Restart()
 	back := untilServing(t, s, 3*time.Second)
 	close(stop)
 	wg.Wait()
@@ -233,17 +162,14 @@ func TestRedisStoppedMidLoad(t *testing.T) {
 // Redis hanging (SIGSTOP) makes operations fail with unavailable after the
 // timeout, not hang; they succeed again once it resumes.
 func TestRedisHangs(t *testing.T) {
-	if os.Getenv("IDPMOCK_TEST_REDIS") == "" {
-		t.Skip("IDPMOCK_TEST_REDIS not set (make redis-test sets it)")
-	}
-	r := startPrivateRedis(t, "")
+	r := redistest.Start(t)
 	timeout := 200 * time.Millisecond
-	s := newRecStore(t, openAt(t, r.addr, testPrefix(), Options{Timeout: timeout}), statetest.Config{})
+	s := newRecStore(t, openAt(t, r.Addr, redistest.Prefix(), Options{Timeout: timeout}), statetest.Config{})
 	ctx := context.Background()
 	if err := s.Create(ctx, statetest.Rec{ID: "a", Tags: []string{"ta"}}); err != nil {
 		t.Fatal(err)
 	}
-	if err := r.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+	if err := r.Freeze(); err != nil {
 		t.Fatal(err)
 	}
 	ops := map[string]func() error{
@@ -266,7 +192,7 @@ func TestRedisHangs(t *testing.T) {
 		}
 		t.Logf("%s: %v after %v", name, err, took)
 	}
-	if err := r.cmd.Process.Signal(syscall.SIGCONT); err != nil {
+	if err := r.Thaw(); err != nil {
 		t.Fatal(err)
 	}
 	back := untilServing(t, s, 3*time.Second)

@@ -3,11 +3,9 @@ package redisstore
 import (
 	"bufio"
 	"context"
-	"fmt"
+	"github.com/idpmock/idpmock/mock/internal/redistest"
 	"io"
-	"math/rand/v2"
 	"net"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -16,21 +14,6 @@ import (
 	"github.com/idpmock/idpmock/mock/state"
 	"github.com/idpmock/idpmock/mock/state/statetest"
 )
-
-// redisAddr is the Redis the tests use: IDPMOCK_TEST_REDIS (host:port), set
-// by `make redis-test`. Without it the tests skip, so `make test` needs no
-// Redis.
-func redisAddr(t testing.TB) string {
-	t.Helper()
-	addr := os.Getenv("IDPMOCK_TEST_REDIS")
-	if addr == "" {
-		t.Skip("IDPMOCK_TEST_REDIS not set (make redis-test sets it)")
-	}
-	return addr
-}
-
-// testPrefix keeps each test's keys apart on the shared server.
-func testPrefix() string { return fmt.Sprintf("idpmocktest:%x:", rand.Uint64()) }
 
 func openAt(t testing.TB, addr, prefix string, o Options) *Client {
 	t.Helper()
@@ -61,16 +44,16 @@ func newRecStore(t testing.TB, c *Client, cfg statetest.Config) *Store[statetest
 func redisBackend(addr string) statetest.Backend {
 	return statetest.Backend{
 		Store: func(t *testing.T, cfg statetest.Config) state.Store[statetest.Rec] {
-			return newRecStore(t, openAt(t, addr, testPrefix(), Options{}), cfg)
+			return newRecStore(t, openAt(t, addr, redistest.Prefix(), Options{}), cfg)
 		},
 		Cell: func(t *testing.T) state.Cell[statetest.Clock] {
-			return NewCell[statetest.Clock](openAt(t, addr, testPrefix(), Options{}), "clock")
+			return NewCell[statetest.Clock](openAt(t, addr, redistest.Prefix(), Options{}), "clock")
 		},
 		Counters: func(t *testing.T) state.Counters {
-			return NewCounters(openAt(t, addr, testPrefix(), Options{}), "overrides")
+			return NewCounters(openAt(t, addr, redistest.Prefix(), Options{}), "overrides")
 		},
 		Log: func(t *testing.T, max int) state.Log {
-			return NewLog(openAt(t, addr, testPrefix(), Options{}), "journal", max)
+			return NewLog(openAt(t, addr, redistest.Prefix(), Options{}), "journal", max)
 		},
 	}
 }

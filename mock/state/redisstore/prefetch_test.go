@@ -3,6 +3,7 @@ package redisstore
 import (
 	"context"
 	"errors"
+	"github.com/idpmock/idpmock/mock/internal/redistest"
 	"sync"
 	"testing"
 	"time"
@@ -17,8 +18,8 @@ import (
 // whether that is a GET or a script; the clock read first is the fetch, and
 // the next command is a plain one; without a memo every read is a trip.
 func TestPrefetchRoundTrips(t *testing.T) {
-	addr := redisAddr(t)
-	c := openAt(t, addr, testPrefix(), Options{})
+	addr := redistest.Addr(t)
+	c := openAt(t, addr, redistest.Prefix(), Options{})
 	s := newRecStore(t, c, statetest.Config{})
 	ctx := context.Background()
 	if err := s.Create(ctx, statetest.Rec{ID: "r1", Owner: "o"}); err != nil {
@@ -101,8 +102,8 @@ func TestPrefetchRoundTrips(t *testing.T) {
 // TestPrefetchCarriesFailure: a piggybacked read that fails hands the
 // failure (an unavailable store) to the clock, which keeps its last settings.
 func TestPrefetchCarriesFailure(t *testing.T) {
-	addr := redisAddr(t)
-	c := openAt(t, addr, testPrefix(), Options{Timeout: 200 * time.Millisecond})
+	addr := redistest.Addr(t)
+	c := openAt(t, addr, redistest.Prefix(), Options{Timeout: 200 * time.Millisecond})
 	clk := clock.New()
 	clk.Share(NewCell[clock.Settings](c, "control"))
 	ctx := clk.WithMemo(context.Background())
@@ -122,8 +123,8 @@ func TestPrefetchCarriesFailure(t *testing.T) {
 // TestCellUpdateConcurrent: replicas (clients) advancing a shared clock at
 // once all count.
 func TestCellUpdateConcurrent(t *testing.T) {
-	addr := redisAddr(t)
-	prefix := testPrefix()
+	addr := redistest.Addr(t)
+	prefix := redistest.Prefix()
 	const replicas, each = 4, 5
 	var wg sync.WaitGroup
 	for range replicas {
@@ -157,8 +158,8 @@ func TestCellUpdateConcurrent(t *testing.T) {
 
 // TestSeqLog: numbers grow across clients and through Clear; Since filters.
 func TestSeqLog(t *testing.T) {
-	addr := redisAddr(t)
-	prefix := testPrefix()
+	addr := redistest.Addr(t)
+	prefix := redistest.Prefix()
 	ctx := context.Background()
 	a := NewLog(openAt(t, addr, prefix, Options{}), "journal", 3)
 	b := NewLog(openAt(t, addr, prefix, Options{}), "journal", 3)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/idpmock/idpmock/mock/internal/redistest"
 	"net"
 	"strconv"
 	"strings"
@@ -16,12 +17,12 @@ import (
 	"github.com/idpmock/idpmock/mock/state/statetest"
 )
 
-func TestConformance(t *testing.T) { statetest.Run(t, redisBackend(redisAddr(t))) }
+func TestConformance(t *testing.T) { statetest.Run(t, redisBackend(redistest.Addr(t))) }
 
 // Two clients with one prefix are two replicas.
 func replicas(t *testing.T, cfg statetest.Config) (*Store[statetest.Rec], *Store[statetest.Rec]) {
-	addr := redisAddr(t)
-	p := testPrefix()
+	addr := redistest.Addr(t)
+	p := redistest.Prefix()
 	return newRecStore(t, openAt(t, addr, p, Options{}), cfg), newRecStore(t, openAt(t, addr, p, Options{}), cfg)
 }
 
@@ -97,8 +98,8 @@ func TestCapsAcrossReplicas(t *testing.T) {
 // The safety TTL drops a record and its index entries, and frees its slot.
 func TestSafetyTTL(t *testing.T) {
 	ctx := context.Background()
-	addr := redisAddr(t)
-	c := openAt(t, addr, testPrefix(), Options{})
+	addr := redistest.Addr(t)
+	c := openAt(t, addr, redistest.Prefix(), Options{})
 	s, err := New(c, Config[statetest.Rec]{
 		Name: "recs", Key: statetest.Key, Indexes: statetest.Indexes, Limit: 1,
 		TTL: func(r statetest.Rec) time.Duration { return time.Duration(r.N) * time.Millisecond },
@@ -134,8 +135,8 @@ func TestSafetyTTL(t *testing.T) {
 // A cell written through one replica is read by the other at once.
 func TestCellAcrossReplicas(t *testing.T) {
 	ctx := context.Background()
-	addr := redisAddr(t)
-	p := testPrefix()
+	addr := redistest.Addr(t)
+	p := redistest.Prefix()
 	a := NewCell[statetest.Clock](openAt(t, addr, p, Options{}), "clock")
 	bc := openAt(t, addr, p, Options{})
 	b := NewCell[statetest.Clock](bc, "clock")
@@ -159,8 +160,8 @@ func TestCellAcrossReplicas(t *testing.T) {
 // copy is often still the old one (the invalidation follows the reply).
 func TestCellCacheIsStale(t *testing.T) {
 	ctx := context.Background()
-	addr := redisAddr(t)
-	p := testPrefix()
+	addr := redistest.Addr(t)
+	p := redistest.Prefix()
 	a := NewCell[statetest.Clock](openAt(t, addr, p, Options{}), "clock")
 	bc := openAt(t, addr, p, Options{})
 	stale := 0
@@ -217,7 +218,7 @@ func TestOpenUnreachable(t *testing.T) {
 // thousand records.
 func TestLargeStore(t *testing.T) {
 	ctx := context.Background()
-	s := newRecStore(t, openAt(t, redisAddr(t), testPrefix(), Options{}), statetest.Config{})
+	s := newRecStore(t, openAt(t, redistest.Addr(t), redistest.Prefix(), Options{}), statetest.Config{})
 	const n = 2345
 	recs := make([]statetest.Rec, n)
 	for i := range recs {
@@ -237,7 +238,7 @@ func TestLargeStore(t *testing.T) {
 		t.Fatalf("count u1 = %d", c)
 	}
 	keys := func() string {
-		return rawCommand(t, redisAddr(t), "EVAL \"return #redis.call('KEYS', ARGV[1])\" 0 "+s.pattern())
+		return rawCommand(t, redistest.Addr(t), "EVAL \"return #redis.call('KEYS', ARGV[1])\" 0 "+s.pattern())
 	}
 	if got := keys(); got != ":"+strconv.Itoa(n+4) { // records, all, two owners, one tag
 		t.Fatalf("keys before reset: %s", got)

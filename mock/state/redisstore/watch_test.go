@@ -3,6 +3,7 @@ package redisstore
 import (
 	"context"
 	"errors"
+	"github.com/idpmock/idpmock/mock/internal/redistest"
 	"math"
 	"strconv"
 	"sync/atomic"
@@ -76,7 +77,7 @@ func updateWatch(ctx context.Context, s *Store[statetest.Rec], key string, fn fu
 // WATCH/MULTI/EXEC, on records spread over 1000 keys and on one hot record,
 // with GOMAXPROCS*8 concurrent callers (rueidis).
 func BenchmarkUpdateStrategy(b *testing.B) {
-	addr := redisAddr(b)
+	addr := redistest.Addr(b)
 	c := openWith(b, openRueidis, addr)
 	s := newRecStore(b, c, statetest.Config{})
 	seed(b, s)
@@ -124,7 +125,7 @@ func BenchmarkUpdateStrategy(b *testing.B) {
 // The WATCH variant is correct too (so the benchmark compares like with
 // like): no lost update on a hot record.
 func TestUpdateWatchLosesNothing(t *testing.T) {
-	addr := redisAddr(t)
+	addr := redistest.Addr(t)
 	s := newRecStore(t, openWith(t, openRueidis, addr), statetest.Config{})
 	ctx := context.Background()
 	if err := s.Create(ctx, statetest.Rec{ID: "hot"}); err != nil {

@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
+	"github.com/idpmock/idpmock/mock/internal/redistest"
 	"os"
 	"sync"
 	"testing"
@@ -47,8 +47,8 @@ func backends(t *testing.T) map[string][2]*Backend {
 	m := map[string][2]*Backend{}
 	mem := Memory()
 	m["memory"] = [2]*Backend{mem, mem}
-	if addr := os.Getenv("IDPMOCK_TEST_REDIS"); addr != "" {
-		prefix := fmt.Sprintf("idpmocktest:%x:", rand.Uint64())
+	if addr := os.Getenv(redistest.Env); addr != "" {
+		prefix := redistest.Prefix()
 		var pair [2]*Backend
 		for i := range pair {
 			b, err := Open(context.Background(), "redis://"+addr, Options{Prefix: prefix})
