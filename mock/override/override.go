@@ -235,14 +235,7 @@ func (s *Set) Take(req Request) (Rule, bool) {
 		r, ok, _ := s.TakeContext(context.Background(), -1, req)
 		return r, ok
 	}
-	var body any
-	decoded := false
-	bodyOnce := func() any {
-		if !decoded && req.Body != nil {
-			body, decoded = req.Body(), true
-		}
-		return body
-	}
+	bodyOnce := req.lazyBody()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for i := len(s.rules) - 1; i >= 0; i-- {
@@ -281,4 +274,17 @@ func (r *Rule) matches(req Request, body func() any) bool {
 		}
 	}
 	return true
+}
+
+// lazyBody decodes the request body at most once, and only if a rule
+// matching on it is reached.
+func (req Request) lazyBody() func() any {
+	var body any
+	decoded := false
+	return func() any {
+		if !decoded && req.Body != nil {
+			body, decoded = req.Body(), true
+		}
+		return body
+	}
 }

@@ -60,14 +60,7 @@ func (s *Set) TakeContext(ctx context.Context, version int64, req Request) (Rule
 	if err != nil {
 		return Rule{}, false, err
 	}
-	var body any
-	decoded := false
-	bodyOnce := func() any {
-		if !decoded && req.Body != nil {
-			body, decoded = req.Body(), true
-		}
-		return body
-	}
+	bodyOnce := req.lazyBody()
 	for i := len(rules) - 1; i >= 0; i-- {
 		r := rules[i]
 		if r.Operation != req.Operation || sh.isSpent(r.ID) || !r.matches(req, bodyOnce) {
