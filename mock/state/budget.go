@@ -90,13 +90,20 @@ func (m *Memory[T]) SetBudget(b *Budget) {
 // as a whole new content, would break: Restore is held to the caps Create
 // is.
 func (m *Memory[T]) overIndexCaps(vs []T) error {
-	if len(m.ixMax) == 0 {
+	return OverIndexCaps(vs, m.indexes, m.ixMax)
+}
+
+// OverIndexCaps reports (as ErrFull) whether vs, loaded as a store's whole
+// content, would put more records under one index key than ixMax allows
+// for that index: the check a store's Load or Restore makes.
+func OverIndexCaps[T Record[T]](vs []T, indexes []Index[T], ixMax map[string]int) error {
+	if len(ixMax) == 0 {
 		return nil
 	}
 	counts := map[string]map[string]int{}
 	for _, v := range vs {
-		for _, ix := range m.indexes {
-			n := m.ixMax[ix.Name]
+		for _, ix := range indexes {
+			n := ixMax[ix.Name]
 			if n <= 0 {
 				continue
 			}

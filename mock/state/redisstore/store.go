@@ -438,6 +438,17 @@ func (s *Store[T]) Dump(ctx context.Context) ([]T, error) { return s.List(ctx, n
 // Load replaces the whole content with vs in one script: all or nothing.
 // Duplicate keys are an error and change nothing.
 func (s *Store[T]) Load(ctx context.Context, vs []T) error {
+	// The caps hold for a load as for creates (the budget as far as this
+	// store's records go: the other stores of its group may change meanwhile).
+	if s.cfg.Limit > 0 && len(vs) > s.cfg.Limit {
+		return fmt.Errorf("%w: %d records, at most %d", state.ErrFull, len(vs), s.cfg.Limit)
+	}
+	if b := s.cfg.Budget; b != nil && len(vs) > b.Limit() {
+		return state.NewBudgetError(b, 0, len(vs))
+	}
+	if err := state.OverIndexCaps(vs, s.cfg.Indexes, s.cfg.IndexLimits); err != nil {
+		return err
+	}
 	args := []string{s.pattern(), s.recKey(""), s.all}
 	seen := make(map[string]bool, len(vs))
 	for _, v := range vs {

@@ -229,6 +229,24 @@ func testCaps(t *testing.T, b Backend) {
 			if err := s.Create(ctx, again); err != nil {
 				t.Fatalf("create after delete: %v", err)
 			}
+			// A load is held to the caps as creates are, and a refused
+			// load changes nothing.
+			before, err := s.Dump(ctx)
+			must(t, err)
+			over := append([]Rec(nil), tt.create...)
+			for i := range over {
+				over[i].ID = fmt.Sprint("l", i)
+			}
+			if err := s.Load(ctx, over); !errors.Is(err, state.ErrFull) && tt.want[len(tt.want)-1] == state.ErrFull {
+				t.Fatalf("load over the cap: %v, want ErrFull", err)
+			}
+			if tt.want[len(tt.want)-1] == state.ErrFull {
+				after, err := s.Dump(ctx)
+				must(t, err)
+				if !slices.Equal(ids(after), ids(before)) {
+					t.Fatalf("refused load changed the store: %v, was %v", ids(after), ids(before))
+				}
+			}
 		})
 	}
 }
