@@ -61,6 +61,7 @@ func TestRoundTripsPerOperation(t *testing.T) {
 	sent := make([][]string, len(ops))
 	for range 3 {
 		for i, o := range ops {
+			s.Mock.Journal().Drain() // the entries of the requests before
 			mon.take(t)
 			before := rt()
 			o.do(t)

@@ -1,9 +1,11 @@
 package journal
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -57,6 +59,27 @@ func encodeEntry(e Entry) ([]byte, error) {
 	return json.Marshal(w)
 }
 
+// decodeInOrder decodes entries in the order their requests arrived: an
+// entry is numbered when stored, which for entries added after the answer
+// (Cohere) may be after a later request's, on another replica; a client's
+// request made after another's answer arrived later. Replicas on different
+// hosts order by their clocks (NTP keeps them within what one round trip
+// through a balancer takes).
+func decodeInOrder(ns []state.Numbered) ([]Entry, error) {
+	out := make([]Entry, 0, len(ns))
+	for _, n := range ns {
+		e, err := decodeEntry(n)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	slices.SortStableFunc(out, func(a, b Entry) int {
+		return cmp.Or(a.At.Compare(b.At), cmp.Compare(a.Seq, b.Seq))
+	})
+	return out, nil
+}
+
 func decodeEntry(n state.Numbered) (Entry, error) {
 	var w wire
 	if err := json.Unmarshal(n.Entry, &w); err != nil {
@@ -106,12 +129,12 @@ func (j *Journal) FindContext(ctx context.Context, q Query) ([]Entry, error) {
 	if err != nil {
 		return nil, err
 	}
+	all, err := decodeInOrder(ns)
+	if err != nil {
+		return nil, err
+	}
 	var out []Entry
-	for _, n := range ns {
-		e, err := decodeEntry(n)
-		if err != nil {
-			return nil, err
-		}
+	for _, e := range all {
 		if q.Match(e) {
 			out = append(out, e)
 		}
@@ -145,15 +168,12 @@ func (j *Journal) PageContext(ctx context.Context, q Query) (Page, error) {
 		return Page{}, err
 	}
 	out := Page{Total: len(ns), LastSeq: newest}
-	for _, n := range ns {
-		if n.Seq <= q.Since {
-			continue
-		}
-		e, err := decodeEntry(n)
-		if err != nil {
-			return Page{}, err
-		}
-		if q.Match(e) {
+	all, err := decodeInOrder(ns)
+	if err != nil {
+		return Page{}, err
+	}
+	for _, e := range all {
+		if e.Seq > q.Since && q.Match(e) {
 			out.Entries = append(out.Entries, e)
 		}
 	}

@@ -73,3 +73,29 @@ func TestSharedJournal(t *testing.T) {
 		t.Error("Wake did not end the wait")
 	}
 }
+
+// An entry stored after a later request's (added after its answer, on
+// another replica) is still listed where its request arrived.
+func TestSharedJournalListsInArrivalOrder(t *testing.T) {
+	ctx := context.Background()
+	log := state.NewMemoryLog(10)
+	a, b := NewShared(log), NewShared(log)
+	t0 := time.Date(2026, 12, 2, 12, 0, 0, 0, time.UTC)
+	if _, err := b.AddContext(ctx, Entry{Operation: "second", At: t0.Add(time.Millisecond)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.AddContext(ctx, Entry{Operation: "first", At: t0}); err != nil {
+		t.Fatal(err)
+	}
+	es, err := b.FindContext(ctx, Query{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(es) != 2 || es[0].Operation != "first" || es[1].Operation != "second" {
+		t.Fatalf("listed %+v, want first then second", es)
+	}
+	p, err := a.PageContext(ctx, Query{Limit: 1})
+	if err != nil || len(p.Entries) != 1 || p.Entries[0].Operation != "second" || p.LastSeq != 2 {
+		t.Fatalf("newest page %+v, %v: want the second request", p, err)
+	}
+}
