@@ -230,7 +230,7 @@ func TestRoundTrips(t *testing.T) {
 		for _, op := range benchOps {
 			_ = op.op(ctx, s, 0) // loads the script into Redis (EVAL once)
 			const n = 50
-			m := monitor(t, addr)
+			m := monitor(t, addr, c.prefix)
 			trips0 := c.RoundTrips()
 			for i := 1; i <= n; i++ {
 				if err := op.op(ctx, s, i); err != nil {
@@ -254,9 +254,10 @@ type monitorConn struct {
 	done  chan int
 }
 
-// monitor counts the commands clients send to Redis (not those scripts
-// run inside it) until stop.
-func monitor(t testing.TB, addr string) *monitorConn {
+// monitor counts the commands clients send to Redis with a key under
+// prefix (not those scripts run inside it; not other tests' on the same
+// Redis) until stop.
+func monitor(t testing.TB, addr, prefix string) *monitorConn {
 	t.Helper()
 	conn, err := net.Dial("tcp", addr)
 	if err != nil {
@@ -278,7 +279,7 @@ func monitor(t testing.TB, addr string) *monitorConn {
 				m.done <- n
 				return
 			}
-			if !strings.Contains(l, " lua]") {
+			if !strings.Contains(l, " lua]") && strings.Contains(l, prefix) {
 				n++
 			}
 		}
