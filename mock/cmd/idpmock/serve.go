@@ -40,7 +40,7 @@ func newServeFlags(fs *flag.FlagSet) *serveFlags {
 	fs.DurationVar(&cfg.IdleTimeout, "idle-timeout", cfg.IdleTimeout, "how long an idle keep-alive connection stays open")
 	fs.IntVar(&cfg.MaxSessions, "max-sessions", cfg.MaxSessions, "sessions stored per PingOne environment and per ZITADEL instance before creates fail (-1: no cap)")
 	fs.IntVar(&cfg.MaxTotalSessions, "max-total-sessions", cfg.MaxTotalSessions, "sessions stored by all vendors in all environments and instances together before creates fail, a bound on memory (-1: no cap)")
-	fs.StringVar(&cfg.Store, "store", cfg.Store, "where the state lives: `memory` (this process) or redis://[user:pass@]host:port/db (also rediss://) to share sessions, clock, overrides and journal with other replicas")
+	fs.StringVar(&cfg.Store, "store", cfg.Store, "where the state lives: memory (this process) or a `URL` redis://[user:pass@]host:port/db (also rediss://) to share sessions, clock, overrides and journal with other replicas")
 	fs.StringVar(&cfg.StorePrefix, "store-prefix", cfg.StorePrefix, "with a Redis --store: prefix of every key, so several mocks can share one Redis")
 	f.applyControl = controlFlags(fs, *cfg)
 	f.vendors.RegisterFlags(fs)
