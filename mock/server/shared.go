@@ -11,22 +11,22 @@ import (
 	"github.com/idpmock/idpmock/mock/clock"
 	"github.com/idpmock/idpmock/mock/journal"
 	"github.com/idpmock/idpmock/mock/override"
-	"github.com/idpmock/idpmock/mock/state"
 	"github.com/idpmock/idpmock/mock/state/stores"
 )
 
 // shareControl moves what the control API drives into the shared store, so
 // every replica shows and obeys the same: the clock's settings (with the
-// overrides' version, one read per request brings both), the overrides and
-// their counts, and the journal (off when journalSize is negative).
+// overrides' and fixtures' versions), the overrides and their counts, and
+// the journal (off when journalSize is negative). The bus keeps every
+// replica's copy of the settings current, so requests do not read them.
 func (s *Server) shareControl(journalSize int) {
 	b := s.stores
-	s.clock.Share(stores.Cell[clock.Settings](b, "control").(state.UpdateCell[clock.Settings]))
+	s.clock.Share(stores.Cell[clock.Settings](b, "control"))
 	// Changes of the control data are announced to every replica, so a
 	// request needs no read of them while the bus listens.
 	s.bus = b.Bus("control")
 	s.clock.Cohere(s.bus)
-	s.overrides.Share(stores.Cell[override.Table](b, "overrides").(state.UpdateCell[override.Table]),
+	s.overrides.Share(stores.Cell[override.Table](b, "overrides"),
 		b.Counters("override-hits"), func(ctx context.Context) error {
 			_, err := s.clock.BumpOverrides(ctx)
 			return err
@@ -35,7 +35,7 @@ func (s *Server) shareControl(journalSize int) {
 		if journalSize == 0 {
 			journalSize = journal.DefaultSize
 		}
-		s.journal = journal.NewShared(b.Log("journal", journalSize).(state.SeqLog))
+		s.journal = journal.NewShared(b.Log("journal", journalSize))
 		// Entries are added off the answer's path and flushed before reads.
 		s.journal.Cohere(s.bus, func(e journal.Entry, err error) {
 			s.cfg.Log.Warn("journal: entry not recorded", "method", e.Method, "path", e.Path, "err", err)

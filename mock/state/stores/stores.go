@@ -164,8 +164,9 @@ func (b *Backend) Counters(name string) state.Counters {
 	return redisstore.NewCounters(b.redis, name)
 }
 
-// Log returns the capped log called name, keeping the newest max entries.
-func (b *Backend) Log(name string, max int) state.Log {
+// Log returns the capped, numbered log called name, keeping the newest max
+// entries.
+func (b *Backend) Log(name string, max int) state.SeqLog {
 	if !b.Shared() {
 		return state.NewMemoryLog(max)
 	}
@@ -173,7 +174,7 @@ func (b *Backend) Log(name string, max int) state.Log {
 }
 
 // Cell returns the cell called name.
-func Cell[T any](b *Backend, name string) state.Cell[T] {
+func Cell[T any](b *Backend, name string) state.UpdateCell[T] {
 	if !b.Shared() {
 		return &state.MemoryCell[T]{}
 	}
