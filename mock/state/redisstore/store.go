@@ -218,8 +218,34 @@ func (s *Store[T]) UpdateSeen(ctx context.Context, seen T, fn func(T) (T, error)
 
 // update is Update's compare-and-set loop from raw, the version read.
 func (s *Store[T]) update(ctx context.Context, key, raw string, ok bool, err error, fn func(T) (T, error)) (T, error) {
-	var zero T
 	rk := s.recKey(key)
+	return s.cas(ctx, "update", raw, ok, err, func(old T, raw string) (T, *script, []string, []string, error) {
+		var zero T
+		oldKeys, _ := s.indexKeys(old)
+		nv, err := fn(old)
+		if err != nil {
+			return zero, nil, nil, nil, err
+		}
+		if s.cfg.Key(nv) != key {
+			return zero, nil, nil, nil, errors.New("state: update changed the record key")
+		}
+		enc, err := s.encode(nv)
+		if err != nil {
+			return zero, nil, nil, nil, err
+		}
+		newKeys, _ := s.indexKeys(nv)
+		keys := make([]string, 0, 2+len(oldKeys)+len(newKeys))
+		keys = append(append(append(keys, rk, s.all), oldKeys...), newKeys...)
+		return nv, updateScript, keys, []string{raw, enc, key, s.ttl(nv), strconv.Itoa(len(oldKeys))}, nil
+	})
+}
+
+// cas runs a compare-and-set script that op builds from the version read
+// (raw, decoded as old) and returns op's result once the script applied it;
+// when another writer changed the record first, the script answers the
+// current version and op runs again from it.
+func (s *Store[T]) cas(ctx context.Context, what, raw string, ok bool, err error, op func(old T, raw string) (T, *script, []string, []string, error)) (T, error) {
+	var zero T
 	for attempt := 0; ; attempt++ {
 		if err != nil {
 			return zero, err
@@ -231,33 +257,22 @@ func (s *Store[T]) update(ctx context.Context, key, raw string, ok bool, err err
 		if err != nil {
 			return zero, err
 		}
-		oldKeys, _ := s.indexKeys(old)
-		nv, err := fn(old)
+		res, sc, keys, args, err := op(old, raw)
 		if err != nil {
 			return zero, err
 		}
-		if s.cfg.Key(nv) != key {
-			return zero, errors.New("state: update changed the record key")
-		}
-		enc, err := s.encode(nv)
-		if err != nil {
-			return zero, err
-		}
-		newKeys, _ := s.indexKeys(nv)
-		keys := make([]string, 0, 2+len(oldKeys)+len(newKeys))
-		keys = append(append(append(keys, rk, s.all), oldKeys...), newKeys...)
-		r, err := s.c.run(ctx, updateScript, keys, []string{raw, enc, key, s.ttl(nv), strconv.Itoa(len(oldKeys))})
+		r, err := s.c.run(ctx, sc, keys, args)
 		if err != nil {
 			return zero, err
 		}
 		switch status(r) {
 		case "ok":
-			return nv, nil
+			return res, nil
 		case "notfound":
 			return zero, state.ErrNotFound
 		case "conflict":
 			if len(r) < 2 {
-				return zero, errors.New("redisstore: update: conflict without value")
+				return zero, fmt.Errorf("redisstore: %s: conflict without value", what)
 			}
 			raw = r[1]
 			if err := backoff(ctx, attempt); err != nil {
@@ -265,7 +280,7 @@ func (s *Store[T]) update(ctx context.Context, key, raw string, ok bool, err err
 			}
 			continue
 		}
-		return zero, fmt.Errorf("redisstore: update: unexpected reply %q", r)
+		return zero, fmt.Errorf("redisstore: %s: unexpected reply %q", what, r)
 	}
 }
 
@@ -316,41 +331,11 @@ func (s *Store[T]) DeleteSeen(ctx context.Context, seen T) (T, error) {
 
 // delete is Delete's compare-and-delete loop from raw, the version read.
 func (s *Store[T]) delete(ctx context.Context, key, raw string, ok bool, err error) (T, error) {
-	var zero T
 	rk := s.recKey(key)
-	for attempt := 0; ; attempt++ {
-		if err != nil {
-			return zero, err
-		}
-		if !ok {
-			return zero, state.ErrNotFound
-		}
-		old, err := s.decode(raw)
-		if err != nil {
-			return zero, err
-		}
+	return s.cas(ctx, "delete", raw, ok, err, func(old T, raw string) (T, *script, []string, []string, error) {
 		ixKeys, _ := s.indexKeys(old)
-		r, err := s.c.run(ctx, deleteScript, append([]string{rk, s.all}, ixKeys...), []string{raw, key})
-		if err != nil {
-			return zero, err
-		}
-		switch status(r) {
-		case "ok":
-			return old, nil
-		case "notfound":
-			return zero, state.ErrNotFound
-		case "conflict":
-			if len(r) < 2 {
-				return zero, errors.New("redisstore: delete: conflict without value")
-			}
-			raw = r[1]
-			if err := backoff(ctx, attempt); err != nil {
-				return zero, err
-			}
-			continue
-		}
-		return zero, fmt.Errorf("redisstore: delete: unexpected reply %q", r)
-	}
+		return old, deleteScript, append([]string{rk, s.all}, ixKeys...), []string{raw, key}, nil
+	})
 }
 
 // records decodes a script's values, ordered by record key.
