@@ -104,28 +104,10 @@ func (b *Backend) Close() {
 // Codec turns records into bytes (Redis only; JSON when nil).
 type Codec[T any] = redisstore.Codec[T]
 
-// Spec describes one record store, whatever the backend.
-type Spec[T state.Record[T]] struct {
-	// Name tells this store's keys apart ("pingone:sessions"); no braces.
-	Name string
-	// Key is the record key.
-	Key func(T) string
-	// Indexes are the secondary indexes; names must not contain ':'.
-	Indexes []state.Index[T]
-	// Limit caps the records of the store (0: none); IndexLimits cap the
-	// records per key of an index. Both hold across replicas.
-	Limit       int
-	IndexLimits map[string]int
-	// Budget is a bound shared with other stores (--max-total-sessions);
-	// nil: none.
-	Budget *state.Budget
-	// TTL (Redis only) is how long Redis keeps a record after a write, a
-	// safety net against a full Redis; expiry itself follows the mock clock.
-	TTL func(T) time.Duration
-	// Codec (Redis only) encodes records; JSON when nil, which Redis refuses
-	// for types JSON stores only in part (a json:"-" or unexported field).
-	Codec Codec[T]
-}
+// Spec describes one record store, whatever the backend: the fields of a
+// Redis store's configuration, of which memory uses Key, Indexes, Limit,
+// IndexLimits and Budget (TTL and Codec are Redis's only).
+type Spec[T state.Record[T]] = redisstore.Config[T]
 
 // OpenStore returns the record store spec describes on b.
 func OpenStore[T state.Record[T]](b *Backend, spec Spec[T]) (state.Store[T], error) {
@@ -146,10 +128,7 @@ func OpenStore[T state.Record[T]](b *Backend, spec Spec[T]) (state.Store[T], err
 		m.SetBudget(spec.Budget)
 		return m, nil
 	}
-	s, err := redisstore.New(b.redis, redisstore.Config[T]{
-		Name: spec.Name, Key: spec.Key, Indexes: spec.Indexes, Limit: spec.Limit,
-		IndexLimits: spec.IndexLimits, TTL: spec.TTL, Codec: spec.Codec, Budget: spec.Budget,
-	})
+	s, err := redisstore.New(b.redis, spec)
 	if err != nil {
 		return nil, fmt.Errorf("store %s: %w", spec.Name, err)
 	}
